@@ -1,0 +1,165 @@
+// Composition root of the public port: mux → TLS → toq endpoint (and plain/HTTPS HTTP, which the
+// local API and A2A will serve). Builds the components from one options object, wires the
+// connection policy, and owns start/stop. Nothing imports daemon/ from src/.
+
+import { once } from 'node:events';
+import { createServer as createHttpServer, type IncomingMessage, type ServerResponse } from 'node:http';
+import type { AddressInfo, Server } from 'node:net';
+import type { Logger } from 'pino';
+import { canonicalAddress, createAddress, formatAddress } from '../protocol/address.js';
+import { buildLocalCard } from '../protocol/card.js';
+import type { DecidePeer, PolicyVerdictForSetup } from '../protocol/connection-setup.js';
+import { MAGIC } from '../protocol/constants.js';
+import type { Identity } from '../protocol/ed25519.js';
+import type { Envelope } from '../protocol/envelope.js';
+import { PolicyEngine, type ConnectionMode } from '../protocol/policy.js';
+import { createMuxServer } from '../mux/first-byte-mux.js';
+import { splitAfterTls } from '../mux/tls-after-peek.js';
+import { ConnectionRateLimiter } from '../transport/rate-limiter.js';
+import { createSelfSignedCertificate } from '../transport/tls-certificate.js';
+import { tlsServerOptions, type TlsServerCredentials } from '../transport/tls-options.js';
+import { ToqEndpoint, type HostedAgent, type SessionTimeouts } from '../transport/toq-endpoint.js';
+import type { ToqSession } from '../transport/toq-session.js';
+
+export interface GatewayAgentOptions {
+  readonly name: string;
+  readonly identity: Identity;
+}
+
+export interface GatewayOptions {
+  /** The host in our own addresses (wire spec §2.3). @default "localhost" */
+  readonly host?: string;
+  /** TCP port; 0 picks a free one. @default 9009 */
+  readonly port?: number;
+  /** Interface to bind. @default "0.0.0.0" (the reference binds IPv4 on all interfaces) */
+  readonly bindAddress?: string;
+  /** Our agents; the first is the default one. */
+  readonly agents: readonly GatewayAgentOptions[];
+  /** @default "approval" */
+  readonly connectionMode?: ConnectionMode;
+  /** TLS certificate for the port. @default a fresh self-signed one (SAN localhost) */
+  readonly certificate?: TlsServerCredentials;
+  /** Every delivered inbound message. The ack waits for it (commit first, then return). */
+  readonly onMessage?: (envelope: Envelope, session: ToqSession) => void | Promise<void>;
+  /** First-byte peek deadline. @default 5000 */
+  readonly peekTimeoutMs?: number;
+  /** TLS handshake deadline for inbound connections. @default 5000 */
+  readonly tlsTimeoutMs?: number;
+  /** Time allowed between the TLS handshake and the first application bytes. @default 5000 */
+  readonly magicTimeoutMs?: number;
+  readonly timeouts?: SessionTimeouts;
+  readonly log: Logger;
+  readonly now?: () => number;
+}
+
+export interface Gateway {
+  readonly port: number;
+  readonly endpoint: ToqEndpoint;
+  readonly policy: PolicyEngine;
+  readonly agents: readonly HostedAgent[];
+  /** Canonical address of agent `name` (default: the first agent). */
+  addressOf(name?: string): string;
+  close(): Promise<void>;
+}
+
+/** Binds the port, then builds the endpoint for the addresses that port implies. */
+export async function startGateway(options: GatewayOptions): Promise<Gateway> {
+  const log = options.log;
+  const now = options.now ?? Date.now;
+  const credentials = options.certificate ?? createSelfSignedCertificate();
+  const policy = new PolicyEngine({ mode: options.connectionMode ?? 'approval' }, { now });
+  let endpoint: ToqEndpoint | undefined;
+
+  const http = createHttpServer((req, res) => answerHttp(req, res));
+  http.headersTimeout = 10_000;
+  http.requestTimeout = 30_000;
+
+  const tls = splitAfterTls({
+    tlsOptions: tlsServerOptions(credentials),
+    ...(options.tlsTimeoutMs !== undefined && { tlsTimeoutMs: options.tlsTimeoutMs }),
+    ...(options.magicTimeoutMs !== undefined && { magicTimeoutMs: options.magicTimeoutMs }),
+    magic: MAGIC,
+    log: log.child({ component: 'tls' }),
+    onMagic: (socket) => {
+      if (!endpoint) {
+        socket.destroy();
+        return;
+      }
+      void endpoint.accept(socket, socket.remoteAddress);
+    },
+    onOther: (socket) => http.emit('connection', socket),
+  });
+
+  const mux: Server = createMuxServer({
+    ...(options.peekTimeoutMs !== undefined && { peekTimeoutMs: options.peekTimeoutMs }),
+    admission: new ConnectionRateLimiter(),
+    onTls: (socket) => tls.accept(socket),
+    onPlain: (socket) => http.emit('connection', socket),
+    log: log.child({ component: 'mux' }),
+  });
+  mux.listen(options.port ?? 9009, options.bindAddress ?? '0.0.0.0');
+  await once(mux, 'listening');
+  const port = (mux.address() as AddressInfo).port;
+  const host = options.host ?? 'localhost';
+
+  const agents: HostedAgent[] = options.agents.map((agent) => ({
+    name: agent.name,
+    identity: agent.identity,
+    address: formatAddress(createAddress(host, agent.name, port)),
+    card: buildLocalCard({ name: agent.name, publicKeyText: agent.identity.publicKeyText, connectionMode: policy.mode }),
+  }));
+
+  const decide = async (peer: DecidePeer): Promise<PolicyVerdictForSetup> => {
+    const decision = policy.check({ publicKey: peer.publicKey, address: peer.address });
+    log.debug({ peer: peer.address, verdict: decision.verdict, reason: decision.reason }, 'connection policy');
+    switch (decision.verdict) {
+      case 'accept':
+      case 'reply-only':
+        // Reply-only peers get a session; which threads they may use is checked per message.
+        return 'accept';
+      case 'pending':
+        return policy.addPending(peer.publicKey, peer.address) ? 'pending' : 'reject';
+      case 'reject':
+        return 'reject';
+    }
+  };
+
+  endpoint = new ToqEndpoint({
+    agents,
+    decide,
+    onEnvelope: async (envelope, session) => options.onMessage?.(envelope, session),
+    log: log.child({ component: 'toq' }),
+    now,
+    ...(options.timeouts !== undefined && { timeouts: options.timeouts }),
+  });
+  log.info({ port, agents: agents.map((a) => a.address) }, 'gateway listening');
+
+  const ready = endpoint;
+  return {
+    port,
+    endpoint: ready,
+    policy,
+    agents,
+    addressOf: (name) => {
+      const agent = name === undefined ? agents[0] : agents.find((a) => a.name === name);
+      if (!agent) throw new RangeError(`no agent named "${String(name)}"`);
+      return canonicalAddress(agent.address);
+    },
+    close: async () => {
+      mux.close();
+      await ready.close();
+      http.close();
+      http.closeAllConnections();
+      await new Promise<void>((resolve) => (mux.listening ? mux.close(() => resolve()) : resolve()));
+    },
+  };
+}
+
+/** Until the local API and A2A land, HTTP answers a JSON 404 (and proves the port split works). */
+function answerHttp(req: IncomingMessage, res: ServerResponse): void {
+  const body = JSON.stringify({ error: 'not_found', message: `no route for ${req.method ?? 'GET'} ${req.url ?? '/'}` });
+  res.writeHead(404, { 'content-type': 'application/json', 'content-length': Buffer.byteLength(body) });
+  res.end(body);
+}
+
+

@@ -1,0 +1,52 @@
+// Per-phase deadlines as AbortSignals (STYLE: every phase has its own named timeout).
+// The reason of an expired signal is a TimeoutError naming the phase, so callers match on
+// `code === 'timeout'` and `phase`. Nothing here touches sockets.
+
+import { TimeoutError } from '../protocol/errors.js';
+
+/**
+ * A signal that aborts after `ms` with `TimeoutError(phase, ms)`, or earlier with the reason of
+ * `parent` (e.g. the shutdown signal). The timer is unref'd, so a pending deadline never keeps
+ * the process alive, and it is cleared as soon as `parent` aborts.
+ */
+export function phaseSignal(phase: string, ms: number, parent?: AbortSignal): AbortSignal {
+  if (!Number.isFinite(ms) || ms < 0) throw new RangeError(`${phase} timeout must be a finite number >= 0, got ${ms}`);
+  if (parent?.aborted === true) return parent;
+  const controller = new AbortController();
+  const onParentAbort = (): void => clearTimeout(timer);
+  const timer = setTimeout(() => {
+    // Unhook from a long-lived parent (the shutdown signal) so listeners do not pile up on it.
+    parent?.removeEventListener('abort', onParentAbort);
+    controller.abort(new TimeoutError(phase, ms));
+  }, ms);
+  timer.unref();
+  if (parent === undefined) return controller.signal;
+  parent.addEventListener('abort', onParentAbort, { once: true });
+  return AbortSignal.any([controller.signal, parent]);
+}
+
+/**
+ * Settles like `promise`, unless `signal` aborts first: then it rejects with `signal.reason`.
+ * The promise itself is not cancelled (the caller closes whatever it was waiting on); a late
+ * rejection of it is swallowed so it cannot surface as an unhandled rejection.
+ */
+export function withDeadline<T>(promise: Promise<T>, signal: AbortSignal): Promise<T> {
+  if (signal.aborted) {
+    promise.catch(() => undefined); // the caller has given up on it; see above
+    return Promise.reject(signal.reason as unknown);
+  }
+  return new Promise<T>((resolve, reject) => {
+    const onAbort = (): void => reject(signal.reason as unknown);
+    signal.addEventListener('abort', onAbort, { once: true });
+    promise.then(
+      (value) => {
+        signal.removeEventListener('abort', onAbort);
+        resolve(value);
+      },
+      (err: unknown) => {
+        signal.removeEventListener('abort', onAbort);
+        reject(err);
+      },
+    );
+  });
+}

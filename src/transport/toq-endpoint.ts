@@ -1,0 +1,302 @@
+// A toq endpoint: the native-protocol side of one gateway. It accepts inbound toq sessions
+// (sockets handed over by mux/ after TLS and the magic bytes) for any of its hosted agents, and
+// keeps one persistent, pipelined outbound session per (our agent, peer) pair, so a send costs one
+// frame, not a TCP + TLS + handshake per message as in the reference (wire spec §9, §21 item 8).
+// It decides nothing itself: policy and delivery are callbacks given by the composition root.
+
+import { connect as netConnect } from 'node:net';
+import { connect as tlsConnect, type TLSSocket } from 'node:tls';
+import { once } from 'node:events';
+import type { Duplex } from 'node:stream';
+import type { Logger } from 'pino';
+import type { AgentCard } from '../protocol/card.js';
+import type { DecidePeer, EstablishedLocal, PolicyVerdictForSetup } from '../protocol/connection-setup.js';
+import { TLS_TIMEOUT_MS } from '../protocol/constants.js';
+import { DedupWindow } from '../protocol/envelope-checks.js';
+import type { Identity } from '../protocol/ed25519.js';
+import { GatewayError } from '../protocol/errors.js';
+import { InitiatorSetup } from '../protocol/initiator-setup.js';
+import { ReceiverSetup } from '../protocol/receiver-setup.js';
+import { canonicalAddress, parseAddress } from '../protocol/address.js';
+import type { Envelope } from '../protocol/envelope.js';
+import { resolveToqTarget, type TargetResolver } from './resolve-target.js';
+import { runSetup, type SetupTimeouts } from './setup-driver.js';
+import { toqClientTlsOptions } from './tls-options.js';
+import { TlsSessionCache } from './tls-session-cache.js';
+import { ToqSession, type DeliveredIds, type SendFields, type SendOutcome } from './toq-session.js';
+
+/** One identity this endpoint answers for (DESIGN §3: `target_agent` picks it). */
+export interface HostedAgent {
+  readonly name: string;
+  readonly identity: Identity;
+  /** Canonical address, e.g. `toq://localhost:9010/alice`. */
+  readonly address: string;
+  readonly card: AgentCard;
+}
+
+export interface SessionTimeouts {
+  /** TCP connect when dialing. @default 5000 */
+  readonly connectMs?: number;
+  /** TLS handshake when dialing. @default 5000 */
+  readonly tlsMs?: number;
+  readonly setup?: SetupTimeouts;
+  /** @default 10000 */
+  readonly ackMs?: number;
+  /** @default 30000 */
+  readonly heartbeatIntervalMs?: number;
+  /** @default 90000 */
+  readonly heartbeatTimeoutMs?: number;
+  /** Inbound sessions with no traffic for this long are closed. @default 900000 */
+  readonly inboundIdleMs?: number;
+}
+
+export interface ToqEndpointOptions {
+  /** The agents we host; the first is the default when a peer names no `target_agent`. */
+  readonly agents: readonly HostedAgent[];
+  /** Connection policy for an inbound peer that passed the handshake (§4.4). */
+  readonly decide: (peer: DecidePeer, agent: EstablishedLocal) => Promise<PolicyVerdictForSetup>;
+  /** Every deliverable inbound message; the ack is sent after this settles (commit first). */
+  readonly onEnvelope: (envelope: Envelope, session: ToqSession) => void | Promise<void>;
+  /** Ids already delivered. @default an in-memory window of DEDUP_WINDOW_MS */
+  readonly dedup?: DeliveredIds;
+  /** Where to dial an address. @default DNS TXT for names without a port, loopback for local names */
+  readonly resolveTarget?: TargetResolver;
+  readonly timeouts?: SessionTimeouts;
+  readonly log: Logger;
+  readonly now?: () => number;
+  /** Called once per established session (inbound and outbound). */
+  readonly onSession?: (session: ToqSession) => void;
+}
+
+export class ToqEndpoint {
+  private readonly agents: ReadonlyMap<string, HostedAgent>;
+  private readonly defaultAgent: HostedAgent;
+  private readonly outbound = new Map<string, Promise<ToqSession>>();
+  private readonly inbound = new Set<ToqSession>();
+  private readonly pendingSockets = new Set<Duplex>();
+  private readonly tlsSessions = new TlsSessionCache();
+  private readonly dedup: DeliveredIds;
+  private readonly resolveTarget: TargetResolver;
+  private readonly log: Logger;
+  private readonly now: () => number;
+  private isClosed = false;
+
+  constructor(private readonly options: ToqEndpointOptions) {
+    const first = options.agents[0];
+    if (first === undefined) throw new RangeError('a toq endpoint needs at least one agent');
+    this.defaultAgent = first;
+    this.agents = new Map(options.agents.map((a) => [a.name, a]));
+    this.log = options.log;
+    this.now = options.now ?? Date.now;
+    const window = new DedupWindow({ now: this.now });
+    this.dedup = options.dedup ?? window;
+    this.resolveTarget = options.resolveTarget ?? resolveToqTarget;
+  }
+
+  /** Inbound sessions currently open. */
+  inboundSessions(): ToqSession[] {
+    return [...this.inbound];
+  }
+
+  /** Open sessions (inbound and outbound). */
+  get sessionCount(): number {
+    return this.inbound.size + this.outbound.size;
+  }
+
+  /**
+   * Takes an inbound connection after TLS and the magic bytes (mux/ consumed them). Resolves
+   * with the session, or undefined when setup did not end in one (refused, pending, bad peer).
+   */
+  async accept(socket: Duplex, remote = 'unknown'): Promise<ToqSession | undefined> {
+    if (this.isClosed) {
+      socket.destroy();
+      return undefined;
+    }
+    const log = this.log.child({ remote });
+    const machine = new ReceiverSetup({
+      resolveAgent: (target) => {
+        const agent = target === undefined ? this.defaultAgent : this.agents.get(target);
+        return agent && { identity: agent.identity, address: agent.address, card: agent.card };
+      },
+      now: this.now,
+    });
+    this.pendingSockets.add(socket);
+    try {
+      const { established, decoder, pendingFrames } = await runSetup({
+        socket,
+        machine,
+        log,
+        decide: this.options.decide,
+        ...(this.options.timeouts?.setup !== undefined && { timeouts: this.options.timeouts.setup }),
+      });
+      const session = this.createSession('inbound', socket, established, decoder, pendingFrames);
+      this.inbound.add(session);
+      void session.closed.then(() => this.inbound.delete(session));
+      log.info({ peer: session.peer.address, agent: session.local.agentName }, 'inbound toq session established');
+      return session;
+    } catch (err) {
+      log.info({ code: (err as GatewayError).code, reason: (err as Error).message }, 'inbound toq connection ended during setup');
+      return undefined;
+    } finally {
+      this.pendingSockets.delete(socket);
+    }
+  }
+
+  /** The persistent session from `fromAgent` to `target`, dialing it if needed. */
+  async session(target: string, fromAgent?: string): Promise<ToqSession> {
+    const agent = this.agentNamed(fromAgent);
+    const canonical = canonicalAddress(target);
+    const key = `${agent.name} ${canonical}`;
+    const existing = this.outbound.get(key);
+    if (existing) {
+      const session = await existing.catch(() => undefined);
+      if (session?.isOpen) return session;
+      if (this.outbound.get(key) === existing) this.outbound.delete(key);
+    }
+    const dialing = this.dial(canonical, agent);
+    this.outbound.set(key, dialing);
+    dialing.then(
+      (session) => {
+        void session.closed.then(() => {
+          if (this.outbound.get(key) === dialing) this.outbound.delete(key);
+        });
+      },
+      () => {
+        if (this.outbound.get(key) === dialing) this.outbound.delete(key);
+      },
+    );
+    return dialing;
+  }
+
+  /**
+   * Sends one envelope to `target` over the pooled session and waits for its ack (or the peer's
+   * system.error). If the pooled session turns out to be dead before the write, it redials once.
+   */
+  async send(target: string, fields: SendFields, options: { fromAgent?: string; signal?: AbortSignal } = {}): Promise<SendOutcome> {
+    for (let attempt = 0; ; attempt++) {
+      const session = await this.session(target, options.fromAgent);
+      try {
+        return await session.send({ ...fields, to: fields.to ?? canonicalAddress(target) }, options);
+      } catch (err) {
+        // Only a session found closed before our write is retried here; later failures are the
+        // caller's (an outbox re-sends the same id, and the receiver's dedup keeps it once).
+        if (attempt === 0 && err instanceof GatewayError && err.code === 'session_closed' && !session.isOpen && fields.id === undefined) {
+          continue;
+        }
+        throw err;
+      }
+    }
+  }
+
+  /** Closes every session gracefully (session.disconnect) and refuses new ones. */
+  async close(): Promise<void> {
+    this.isClosed = true;
+    for (const socket of this.pendingSockets) socket.destroy();
+    const outbound = await Promise.all([...this.outbound.values()].map((p) => p.catch(() => undefined)));
+    const all = [...this.inbound, ...outbound.filter((s): s is ToqSession => s !== undefined)];
+    await Promise.all(all.map((s) => s.close()));
+    this.outbound.clear();
+  }
+
+  private agentNamed(name: string | undefined): HostedAgent {
+    if (name === undefined) return this.defaultAgent;
+    const agent = this.agents.get(name);
+    if (!agent) throw new RangeError(`no hosted agent named "${name}"`);
+    return agent;
+  }
+
+  private async dial(target: string, agent: HostedAgent): Promise<ToqSession> {
+    if (this.isClosed) throw new GatewayError('endpoint_closed', 'the toq endpoint is closed');
+    const address = parseAddress(target);
+    const { host, port } = await this.resolveTarget(address);
+    const log = this.log.child({ peer: target });
+    const timeouts = this.options.timeouts ?? {};
+    const socket = await connectTls(host, port, this.tlsSessions, timeouts.connectMs ?? TLS_TIMEOUT_MS, timeouts.tlsMs ?? TLS_TIMEOUT_MS);
+    this.pendingSockets.add(socket);
+    try {
+      const machine = new InitiatorSetup({
+        identity: agent.identity,
+        address: agent.address,
+        card: agent.card,
+        targetAgent: address.name,
+        now: this.now,
+      });
+      const { established, decoder, pendingFrames } = await runSetup({
+        socket,
+        machine,
+        log,
+        ...(timeouts.setup !== undefined && { timeouts: timeouts.setup }),
+      });
+      const session = this.createSession('outbound', socket, established, decoder, pendingFrames);
+      log.info({ agent: agent.name, peerKey: session.peer.publicKeyText }, 'outbound toq session established');
+      return session;
+    } catch (err) {
+      socket.destroy();
+      throw err;
+    } finally {
+      this.pendingSockets.delete(socket);
+    }
+  }
+
+  private createSession(
+    direction: 'inbound' | 'outbound',
+    socket: Duplex,
+    established: Awaited<ReturnType<typeof runSetup>>['established'],
+    decoder: Awaited<ReturnType<typeof runSetup>>['decoder'],
+    pendingFrames: readonly Buffer[],
+  ): ToqSession {
+    const t = this.options.timeouts ?? {};
+    const session = new ToqSession({
+      direction,
+      socket,
+      peer: {
+        publicKey: established.peer.publicKey,
+        publicKeyText: established.peer.publicKeyText,
+        keyObject: established.peer.keyObject,
+        address: established.peer.address,
+        agentName: established.peer.agentName,
+      },
+      local: { identity: established.local.identity, address: established.local.address, agentName: established.local.agentName },
+      nextSendSequence: established.nextSendSequence,
+      lastReceivedSequence: established.lastReceivedSequence,
+      decoder,
+      pendingFrames,
+      dedup: this.dedup,
+      log: this.log.child({ peer: established.peer.address, direction }),
+      now: this.now,
+      onEnvelope: this.options.onEnvelope,
+      ...(t.ackMs !== undefined && { ackTimeoutMs: t.ackMs }),
+      ...(t.heartbeatIntervalMs !== undefined && { heartbeatIntervalMs: t.heartbeatIntervalMs }),
+      ...(t.heartbeatTimeoutMs !== undefined && { heartbeatTimeoutMs: t.heartbeatTimeoutMs }),
+      ...(t.inboundIdleMs !== undefined && { idleTimeoutMs: t.inboundIdleMs }),
+    });
+    this.options.onSession?.(session);
+    return session;
+  }
+}
+
+/** TCP then TLS toward a toq peer, each under its own deadline; Nagle off (one frame = one write). */
+async function connectTls(host: string, port: number, cache: TlsSessionCache, connectMs: number, tlsMs: number): Promise<TLSSocket> {
+  const tcp = netConnect({ host, port });
+  tcp.setNoDelay(true);
+  const tcpTimer = setTimeout(() => tcp.destroy(new GatewayError('timeout', `TCP connect to ${host}:${port} did not finish within ${connectMs} ms`)), connectMs);
+  try {
+    await once(tcp, 'connect');
+  } finally {
+    clearTimeout(tcpTimer);
+  }
+  const cacheKey = `${host}:${port}`;
+  const session = cache.get(cacheKey);
+  const tls = tlsConnect({ socket: tcp, ...toqClientTlsOptions(session !== undefined ? { session } : {}) });
+  cache.track(tls, cacheKey);
+  const tlsTimer = setTimeout(() => tls.destroy(new GatewayError('timeout', `TLS handshake with ${host}:${port} did not finish within ${tlsMs} ms`)), tlsMs);
+  try {
+    await once(tls, 'secureConnect');
+  } catch (err) {
+    tcp.destroy();
+    throw err;
+  } finally {
+    clearTimeout(tlsTimer);
+  }
+  return tls;
+}

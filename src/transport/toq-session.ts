@@ -1,0 +1,525 @@
+// An established toq session (after handshake, negotiation and card exchange) over one socket:
+// frames in and out, signature checks, sequence order, id dedup, acks matched by ack_id,
+// heartbeats and graceful disconnect. It knows nothing about A2A, stores or handlers: deliveries
+// go to the `onEnvelope` callback, and the ack is sent only after that callback has settled.
+
+import { once } from 'node:events';
+import type { Duplex } from 'node:stream';
+import type { KeyObject } from 'node:crypto';
+import type { Logger } from 'pino';
+import {
+  ACK_TIMEOUT_MS,
+  HEARTBEAT_INTERVAL_MS,
+  HEARTBEAT_TIMEOUT_MS,
+  INBOUND_IDLE_TIMEOUT_MS,
+  MAX_FRAME_BYTES,
+} from '../protocol/constants.js';
+import { GatewayError, ProtocolError, TimeoutError } from '../protocol/errors.js';
+import { FrameDecoder, encodeFrame } from '../protocol/frame.js';
+import type { Identity } from '../protocol/ed25519.js';
+import type { JsonObject, JsonValue } from '../protocol/json-value.js';
+import { isJsonObject } from '../protocol/json-value.js';
+import { parseEnvelope, serializeEnvelope, signEnvelope, verifyEnvelope, type Envelope } from '../protocol/envelope.js';
+import { checkEnvelope, SequenceTracker } from '../protocol/envelope-checks.js';
+import { formatTimestamp } from '../protocol/timestamp.js';
+import { isAckedType, type MessageType } from '../protocol/message-types.js';
+import { randomUUID } from 'node:crypto';
+
+/**
+ * Ids already delivered, shared by every session of a node (and persisted by the daemon), so a
+ * retry on a new connection is acked again but never delivered twice. Keys are scoped per peer key.
+ */
+export interface DeliveredIds {
+  seen(key: string): boolean;
+  remember(key: string): void;
+}
+
+export interface SessionPeer {
+  /** Raw 32-byte Ed25519 key from the handshake. */
+  readonly publicKey: Uint8Array;
+  readonly publicKeyText: string;
+  readonly keyObject: KeyObject;
+  /** Canonical handshake address of the peer. */
+  readonly address: string;
+  readonly agentName: string;
+  readonly card?: JsonObject;
+}
+
+export interface SessionLocal {
+  readonly identity: Identity;
+  /** Our canonical address for the agent this session speaks for. */
+  readonly address: string;
+  readonly agentName: string;
+}
+
+export interface ToqSessionOptions {
+  /** 'outbound' sessions send heartbeats; 'inbound' ones answer them. */
+  readonly direction: 'inbound' | 'outbound';
+  readonly socket: Duplex;
+  readonly peer: SessionPeer;
+  readonly local: SessionLocal;
+  /** First sequence number we send on this session (2 after card exchange, spec §8). */
+  readonly nextSendSequence: bigint;
+  /** Highest sequence the peer used during setup (1: its card). */
+  readonly lastReceivedSequence: bigint;
+  /** The setup's decoder: it may hold the start of the next frame. */
+  readonly decoder?: FrameDecoder;
+  /** Frames that arrived in the same read as the end of setup; they belong to this session. */
+  readonly pendingFrames?: readonly Buffer[];
+  /** Shared across sessions, so a retry on a new connection is not delivered twice. */
+  readonly dedup: DeliveredIds;
+  readonly log: Logger;
+  readonly now?: () => number;
+  /** @default 1048576 */
+  readonly maxFrameBytes?: number;
+  /** @default 10000 */
+  readonly ackTimeoutMs?: number;
+  /** @default 30000 (outbound sessions only) */
+  readonly heartbeatIntervalMs?: number;
+  /** @default 90000 */
+  readonly heartbeatTimeoutMs?: number;
+  /** An inbound session that receives nothing for this long is closed. @default 900000 */
+  readonly idleTimeoutMs?: number;
+  /** @default 256 */
+  readonly maxInFlight?: number;
+  /** Called for every deliverable message (send, close, chunk, end). The ack waits for it. */
+  readonly onEnvelope?: (envelope: Envelope, session: ToqSession) => void | Promise<void>;
+}
+
+export interface SendFields {
+  readonly type: MessageType;
+  readonly body?: JsonValue;
+  readonly thread_id?: string;
+  readonly reply_to?: string;
+  readonly content_type?: string;
+  readonly priority?: 'normal' | 'urgent';
+  readonly ttl?: bigint;
+  /** Re-use an id (a retry of the same message); default a fresh UUID v4. */
+  readonly id?: string;
+  /** Recipient; default the peer's address. */
+  readonly to?: string;
+}
+
+/** What the peer answered to one of our messages. */
+export type SendOutcome =
+  | { readonly status: 'acked'; readonly id: string; readonly ack: Envelope }
+  | { readonly status: 'error'; readonly id: string; readonly code: string; readonly message: string; readonly error: Envelope };
+
+interface PendingAck {
+  resolve(outcome: SendOutcome): void;
+  reject(err: Error): void;
+  timer: NodeJS.Timeout;
+}
+
+export class ToqSession {
+  readonly direction: 'inbound' | 'outbound';
+  readonly peer: SessionPeer;
+  readonly local: SessionLocal;
+  readonly closed: Promise<Error | undefined>;
+
+  private readonly socket: Duplex;
+  private readonly decoder: FrameDecoder;
+  private readonly received: SequenceTracker;
+  private readonly seenIds: DeliveredIds;
+  private readonly localAgents: ReadonlyMap<string, string>;
+  private readonly log: Logger;
+  private readonly now: () => number;
+  private readonly ackTimeoutMs: number;
+  private readonly heartbeatIntervalMs: number;
+  private readonly heartbeatTimeoutMs: number;
+  private readonly idleTimeoutMs: number;
+  private readonly maxInFlight: number;
+  private readonly onEnvelope: ToqSessionOptions['onEnvelope'];
+
+  private nextSequence: bigint;
+  private readonly pendingAcks = new Map<string, PendingAck>();
+  private readonly slotWaiters: Array<() => void> = [];
+  /** Inbound deliveries run one after another, so acks leave in arrival order. */
+  private inboundChain: Promise<void> = Promise.resolve();
+  private unackedInbound = 0;
+  private lastReceivedAt: number;
+  private heartbeatTimer: NodeJS.Timeout | undefined;
+  private idleTimer: NodeJS.Timeout | undefined;
+  private outstandingHeartbeat: { id: string; sentAt: number } | undefined;
+  private isClosing = false;
+  private counters = { envelopesSent: 0, envelopesReceived: 0, heartbeatsAnswered: 0 };
+  private resolveClosed!: (err: Error | undefined) => void;
+
+  constructor(options: ToqSessionOptions) {
+    this.direction = options.direction;
+    this.socket = options.socket;
+    this.peer = options.peer;
+    this.local = options.local;
+    // Ids are only unique per sender: scope them by the peer's key.
+    const scope = `${options.peer.publicKeyText} `;
+    this.seenIds = {
+      seen: (id) => options.dedup.seen(scope + id),
+      remember: (id) => options.dedup.remember(scope + id),
+    };
+    this.localAgents = new Map([[options.local.agentName, options.local.address]]);
+    this.log = options.log;
+    this.now = options.now ?? Date.now;
+    this.ackTimeoutMs = options.ackTimeoutMs ?? ACK_TIMEOUT_MS;
+    this.heartbeatIntervalMs = options.heartbeatIntervalMs ?? HEARTBEAT_INTERVAL_MS;
+    this.heartbeatTimeoutMs = options.heartbeatTimeoutMs ?? HEARTBEAT_TIMEOUT_MS;
+    this.idleTimeoutMs = options.idleTimeoutMs ?? INBOUND_IDLE_TIMEOUT_MS;
+    this.maxInFlight = options.maxInFlight ?? 256;
+    this.onEnvelope = options.onEnvelope;
+    this.nextSequence = options.nextSendSequence;
+    this.received = new SequenceTracker(options.lastReceivedSequence);
+    this.decoder = options.decoder ?? new FrameDecoder();
+    this.decoder.setMaxFrameBytes(options.maxFrameBytes ?? MAX_FRAME_BYTES);
+    this.lastReceivedAt = this.now();
+    this.closed = new Promise((resolve) => (this.resolveClosed = resolve));
+
+    this.socket.on('data', (chunk: Buffer) => this.onData(chunk));
+    this.socket.on('end', () => this.finish(undefined, 'peer ended the stream'));
+    this.socket.on('close', () => this.finish(undefined, 'socket closed'));
+    this.socket.on('error', (err: Error) => this.finish(asGatewayError(err), 'socket error'));
+    if (this.direction === 'outbound') this.scheduleHeartbeat();
+    else this.scheduleIdleCheck();
+    for (const frame of options.pendingFrames ?? []) {
+      if (this.isClosing) break;
+      this.onFrame(frame);
+    }
+  }
+
+  get isOpen(): boolean {
+    return !this.isClosing;
+  }
+
+  get inFlight(): number {
+    return this.pendingAcks.size;
+  }
+
+  /** Counters for status pages and tests: envelopes each way, heartbeats the peer answered. */
+  get stats(): { envelopesSent: number; envelopesReceived: number; heartbeatsAnswered: number; inFlight: number } {
+    return { ...this.counters, inFlight: this.pendingAcks.size };
+  }
+
+  /**
+   * Signs and sends one envelope. For acked types the promise settles with the peer's ack
+   * (matched by ack_id) or its system.error (matched by related_id); for others at once.
+   */
+  async send(fields: SendFields, options: { signal?: AbortSignal } = {}): Promise<SendOutcome> {
+    const needsAck = isAckedType(fields.type);
+    while (needsAck && this.pendingAcks.size >= this.maxInFlight && !this.isClosing) {
+      await new Promise<void>((resolve) => this.slotWaiters.push(resolve));
+    }
+    if (this.isClosing) throw new GatewayError('session_closed', `session to ${this.peer.address} is closed`);
+    const envelope = this.buildEnvelope(fields);
+    if (!needsAck) {
+      await this.writeEnvelope(envelope, options.signal);
+      return { status: 'acked', id: envelope.id, ack: envelope };
+    }
+    const outcome = new Promise<SendOutcome>((resolve, reject) => {
+      const timer = setTimeout(() => {
+        this.pendingAcks.delete(envelope.id);
+        this.releaseSlot();
+        reject(new TimeoutError('ack', this.ackTimeoutMs));
+      }, this.ackTimeoutMs);
+      this.pendingAcks.set(envelope.id, { resolve, reject, timer });
+    });
+    try {
+      await this.writeEnvelope(envelope, options.signal);
+    } catch (err) {
+      this.settleAck(envelope.id, undefined, err as Error);
+      throw err;
+    }
+    return outcome;
+  }
+
+  /** Sends session.disconnect (best effort), then ends the socket; destroys it after a deadline. */
+  async close(options: { graceful?: boolean; timeoutMs?: number } = {}): Promise<void> {
+    if (this.isClosing) {
+      await this.closed;
+      return;
+    }
+    if (options.graceful !== false && this.socket.writable) {
+      try {
+        this.socket.write(serializeFrame(this.buildEnvelope({ type: 'session.disconnect' })));
+      } catch (err) {
+        this.log.debug({ err }, 'disconnect write failed');
+      }
+    }
+    this.isClosing = true;
+    this.socket.end();
+    const timer = setTimeout(() => this.socket.destroy(), options.timeoutMs ?? 2_000);
+    timer.unref();
+    this.finish(undefined, 'closed by us');
+    await this.closed;
+    clearTimeout(timer);
+  }
+
+  /** Closes at once without a disconnect envelope (fatal protocol errors). */
+  destroy(err?: Error): void {
+    this.finish(err, err?.message ?? 'destroyed');
+    this.socket.destroy();
+  }
+
+  private buildEnvelope(fields: SendFields): Envelope {
+    const sequence = this.nextSequence;
+    this.nextSequence += 1n;
+    return signEnvelope(
+      {
+        version: '0.1',
+        id: fields.id ?? randomUUID(),
+        type: fields.type,
+        from: this.local.address,
+        to: [fields.to ?? this.peer.address],
+        ...(fields.thread_id !== undefined && { thread_id: fields.thread_id }),
+        ...(fields.reply_to !== undefined && { reply_to: fields.reply_to }),
+        sequence,
+        timestamp: formatTimestamp(this.now()),
+        ...(fields.priority !== undefined && { priority: fields.priority }),
+        ...(fields.content_type !== undefined && { content_type: fields.content_type }),
+        ...(fields.ttl !== undefined && { ttl: fields.ttl }),
+        ...(fields.body !== undefined && { body: fields.body }),
+      },
+      this.local.identity,
+    );
+  }
+
+  private async writeEnvelope(envelope: Envelope, signal?: AbortSignal): Promise<void> {
+    if (this.isClosing || !this.socket.writable) {
+      throw new GatewayError('session_closed', `session to ${this.peer.address} is closed`);
+    }
+    const ok = this.socket.write(serializeFrame(envelope));
+    this.counters.envelopesSent += 1;
+    if (!ok) {
+      // Backpressure: wait for the socket to drain before the caller sends more.
+      await once(this.socket, 'drain', signal ? { signal } : {});
+    }
+  }
+
+  private onData(chunk: Buffer): void {
+    if (this.isClosing) return;
+    let frames: Buffer[];
+    try {
+      frames = this.decoder.push(chunk);
+    } catch (err) {
+      this.log.warn({ err, peer: this.peer.address }, 'bad frame from peer; closing session');
+      this.destroy(asGatewayError(err));
+      return;
+    }
+    for (const frame of frames) {
+      if (this.isClosing) return;
+      this.onFrame(frame);
+    }
+  }
+
+  private onFrame(frame: Buffer): void {
+    this.lastReceivedAt = this.now();
+    let envelope: Envelope;
+    try {
+      envelope = parseEnvelope(frame, { allowUnknownType: true });
+    } catch (err) {
+      this.log.warn({ err, peer: this.peer.address, bytes: frame.length }, 'malformed envelope from peer; closing session');
+      this.destroy(asGatewayError(err));
+      return;
+    }
+    if (!verifyEnvelope(envelope, this.peer.keyObject)) {
+      this.log.warn({ id: envelope.id, type: envelope.type, peer: this.peer.address }, 'bad signature from peer; closing session');
+      this.destroy(new ProtocolError('invalid_signature', `signature of envelope ${envelope.id} does not verify with the handshake key`));
+      return;
+    }
+    this.counters.envelopesReceived += 1;
+    this.log.debug({ id: envelope.id, type: envelope.type, seq: envelope.sequence }, 'envelope received');
+
+    const verdict = checkEnvelope(envelope, {
+      peerAddress: this.peer.address,
+      localAgents: this.localAgents,
+      sequence: this.received,
+      dedup: this.seenIds,
+      now: this.now,
+    });
+    switch (verdict.action) {
+      case 'close':
+        this.log.warn({ id: envelope.id, type: envelope.type, err: verdict.error, peer: this.peer.address }, 'envelope breaks the protocol; closing session');
+        this.destroy(verdict.error);
+        return;
+      case 'drop':
+        this.log.warn({ id: envelope.id, type: envelope.type, code: verdict.error.code, peer: this.peer.address }, 'envelope dropped');
+        return;
+      case 'system-error':
+        // Refused and never delivered (e.g. a replayed sequence number, DESIGN §8).
+        this.log.warn({ id: envelope.id, type: envelope.type, code: verdict.error.code, peer: this.peer.address }, verdict.error.message);
+        this.enqueueInbound(async () => this.sendError(verdict.reply.code, verdict.reply.message, envelope.id));
+        return;
+      case 'ack-duplicate':
+        this.log.debug({ id: envelope.id }, 'duplicate id: acked again, not delivered');
+        this.enqueueInbound(async () => this.sendAck(envelope.id));
+        return;
+      case 'deliver':
+        if (verdict.warnings.length > 0) this.log.info({ id: envelope.id, warnings: verdict.warnings }, 'recipient named by another address');
+        break;
+    }
+
+    switch (envelope.type) {
+      case 'message.ack':
+        this.onAck(envelope);
+        return;
+      case 'system.error':
+        this.onSystemError(envelope);
+        return;
+      case 'system.heartbeat':
+        this.enqueueInbound(async () => {
+          await this.writeEnvelope(this.buildEnvelope({ type: 'system.heartbeat.ack', reply_to: envelope.id }));
+        });
+        return;
+      case 'system.heartbeat.ack':
+        if (this.outstandingHeartbeat?.id === envelope.reply_to) {
+          this.outstandingHeartbeat = undefined;
+          this.counters.heartbeatsAnswered += 1;
+        }
+        return;
+      case 'session.disconnect':
+        this.log.debug({ peer: this.peer.address }, 'peer disconnected');
+        this.isClosing = true;
+        this.socket.end();
+        this.finish(undefined, 'peer sent session.disconnect');
+        return;
+      default:
+        if (isAckedType(envelope.type)) {
+          this.onDeliverable(envelope);
+          return;
+        }
+        // Unknown or unexpected types are ignored (forward compatible), never answered.
+        this.log.info({ id: envelope.id, type: envelope.type, peer: this.peer.address }, 'ignored envelope type');
+    }
+  }
+
+  private onDeliverable(envelope: Envelope): void {
+    this.unackedInbound += 1;
+    this.enqueueInbound(async () => {
+      try {
+        // A retry of the same id may have arrived while the first copy was being committed.
+        if (!this.seenIds.seen(envelope.id)) {
+          await this.onEnvelope?.(envelope, this);
+          this.seenIds.remember(envelope.id);
+        }
+      } catch (err) {
+        // Not committed: no ack, so the sender keeps the message and retries.
+        this.log.error({ err, id: envelope.id }, 'delivery failed; not acknowledged');
+        await this.sendError('resource_exhausted', 'message could not be stored; retry later', envelope.id);
+        return;
+      } finally {
+        this.unackedInbound -= 1;
+      }
+      await this.sendAck(envelope.id);
+    });
+  }
+
+  private async sendAck(ackId: string): Promise<void> {
+    await this.writeEnvelope(this.buildEnvelope({ type: 'message.ack', body: { ack_id: ackId } }));
+  }
+
+  private onAck(envelope: Envelope): void {
+    const ackId = isJsonObject(envelope.body) ? envelope.body['ack_id'] : undefined;
+    if (typeof ackId !== 'string' || !this.pendingAcks.has(ackId)) {
+      this.log.debug({ id: envelope.id, ackId }, 'ack for nothing pending');
+      return;
+    }
+    this.settleAck(ackId, { status: 'acked', id: ackId, ack: envelope });
+  }
+
+  private onSystemError(envelope: Envelope): void {
+    const body = isJsonObject(envelope.body) ? envelope.body : {};
+    const related = body['related_id'];
+    const code = typeof body['code'] === 'string' ? body['code'] : 'unknown';
+    const message = typeof body['message'] === 'string' ? body['message'] : '';
+    this.log.info({ id: envelope.id, code, related, peer: this.peer.address }, 'system.error from peer');
+    if (typeof related === 'string' && this.pendingAcks.has(related)) {
+      this.settleAck(related, { status: 'error', id: related, code, message, error: envelope });
+    }
+  }
+
+  private settleAck(id: string, outcome: SendOutcome | undefined, err?: Error): void {
+    const pending = this.pendingAcks.get(id);
+    if (!pending) return;
+    this.pendingAcks.delete(id);
+    clearTimeout(pending.timer);
+    if (outcome) pending.resolve(outcome);
+    else pending.reject(err ?? new GatewayError('session_closed', 'session closed'));
+    this.releaseSlot();
+  }
+
+  private releaseSlot(): void {
+    this.slotWaiters.shift()?.();
+  }
+
+  private enqueueInbound(task: () => Promise<void>): void {
+    this.inboundChain = this.inboundChain.then(task).catch((err: unknown) => {
+      this.log.debug({ err }, 'inbound reply could not be written');
+    });
+  }
+
+  private async sendError(code: string, message: string, relatedId: string): Promise<void> {
+    await this.writeEnvelope(this.buildEnvelope({ type: 'system.error', body: { code, message, related_id: relatedId } }));
+  }
+
+  private scheduleHeartbeat(): void {
+    this.heartbeatTimer = setTimeout(() => this.heartbeatTick(), Math.min(this.heartbeatIntervalMs, this.heartbeatTimeoutMs));
+    this.heartbeatTimer.unref();
+  }
+
+  private heartbeatTick(): void {
+    if (this.isClosing) return;
+    const now = this.now();
+    if (this.outstandingHeartbeat && now - this.outstandingHeartbeat.sentAt >= this.heartbeatTimeoutMs) {
+      this.log.warn({ peer: this.peer.address }, 'heartbeat not answered; closing session');
+      this.destroy(new TimeoutError('heartbeat', this.heartbeatTimeoutMs));
+      return;
+    }
+    // A reference sender takes the first envelope after its message as the ack: never heartbeat
+    // while one of its messages is still unacknowledged.
+    if (!this.outstandingHeartbeat && this.unackedInbound === 0 && now - this.lastReceivedAt >= this.heartbeatIntervalMs) {
+      const heartbeat = this.buildEnvelope({ type: 'system.heartbeat' });
+      this.outstandingHeartbeat = { id: heartbeat.id, sentAt: now };
+      this.writeEnvelope(heartbeat).catch((err: unknown) => this.log.debug({ err }, 'heartbeat write failed'));
+    }
+    this.scheduleHeartbeat();
+  }
+
+  private scheduleIdleCheck(): void {
+    const wait = Math.max(10, this.lastReceivedAt + this.idleTimeoutMs - this.now());
+    this.idleTimer = setTimeout(() => {
+      if (this.isClosing) return;
+      if (this.now() - this.lastReceivedAt >= this.idleTimeoutMs) {
+        this.log.info({ peer: this.peer.address }, 'inbound session idle; closing');
+        void this.close();
+        return;
+      }
+      this.scheduleIdleCheck();
+    }, wait);
+    this.idleTimer.unref();
+  }
+
+  private finish(err: Error | undefined, reason: string): void {
+    if (this.heartbeatTimer) clearTimeout(this.heartbeatTimer);
+    if (this.idleTimer) clearTimeout(this.idleTimer);
+    this.heartbeatTimer = undefined;
+    this.idleTimer = undefined;
+    const wasClosing = this.isClosing;
+    this.isClosing = true;
+    if (this.pendingAcks.size > 0) {
+      const failure = err ?? new GatewayError('session_closed', `session to ${this.peer.address} closed before the ack (${reason})`);
+      for (const id of [...this.pendingAcks.keys()]) this.settleAck(id, undefined, failure);
+    }
+    for (const wake of this.slotWaiters.splice(0)) wake();
+    if (!wasClosing || err) this.log.debug({ peer: this.peer.address, reason, err }, 'session ended');
+    // Deliveries already under way still finish (a reference sender may drop right after sending).
+    void this.inboundChain.then(() => this.resolveClosed(err));
+    if (!this.socket.destroyed && err) this.socket.destroy();
+  }
+}
+
+function serializeFrame(envelope: Envelope): Buffer {
+  return encodeFrame(serializeEnvelope(envelope));
+}
+
+function asGatewayError(err: unknown): Error {
+  if (err instanceof GatewayError) return err;
+  if (err instanceof Error) return new GatewayError('socket_error', err.message, { cause: err });
+  return new GatewayError('socket_error', String(err));
+}
