@@ -19,7 +19,11 @@ import { ConnectionRateLimiter } from '../transport/rate-limiter.js';
 import { createSelfSignedCertificate } from '../transport/tls-certificate.js';
 import { tlsServerOptions, type TlsServerCredentials } from '../transport/tls-options.js';
 import { ToqEndpoint, type HostedAgent, type SessionTimeouts } from '../transport/toq-endpoint.js';
-import type { ToqSession } from '../transport/toq-session.js';
+import type { SendFields, SendOutcome, ToqSession } from '../transport/toq-session.js';
+import { ProtocolError } from '../protocol/errors.js';
+
+/** How long a peer may answer on a thread we opened. */
+const REPLY_GRANT_MS = 24 * 60 * 60 * 1000;
 
 export interface GatewayAgentOptions {
   readonly name: string;
@@ -59,6 +63,11 @@ export interface Gateway {
   readonly agents: readonly HostedAgent[];
   /** Canonical address of agent `name` (default: the first agent). */
   addressOf(name?: string): string;
+  /**
+   * Sends over the pooled session and, for messages on a thread, grants the peer a reply-only
+   * pass on that thread first (so its answer gets through our approval or allowlist mode).
+   */
+  send(target: string, fields: SendFields, options?: { fromAgent?: string }): Promise<SendOutcome>;
   close(): Promise<void>;
 }
 
@@ -124,10 +133,26 @@ export async function startGateway(options: GatewayOptions): Promise<Gateway> {
     }
   };
 
+  /**
+   * Reply-only peers (DESIGN §4): a peer we opened a thread with may answer on that thread even
+   * when the mode would hold or refuse it; anything else from it is refused and queued for approval.
+   */
+  const checkReplyOnly = (envelope: Envelope, session: ToqSession): void => {
+    const decision = policy.check({ publicKey: session.peer.publicKey, address: session.peer.address });
+    if (decision.verdict === 'accept') return;
+    const thread = envelope.thread_id;
+    if (decision.verdict === 'reply-only' && thread !== undefined && policy.isReplyAllowed(session.peer.publicKey, thread)) return;
+    if (decision.verdict !== 'reject') policy.addPending(session.peer.publicKey, session.peer.address);
+    throw new ProtocolError('approval_denied', 'not approved: only replies on threads this agent opened are accepted');
+  };
+
   endpoint = new ToqEndpoint({
     agents,
     decide,
-    onEnvelope: async (envelope, session) => options.onMessage?.(envelope, session),
+    onEnvelope: async (envelope, session) => {
+      checkReplyOnly(envelope, session);
+      await options.onMessage?.(envelope, session);
+    },
     log: log.child({ component: 'toq' }),
     now,
     ...(options.timeouts !== undefined && { timeouts: options.timeouts }),
@@ -144,6 +169,13 @@ export async function startGateway(options: GatewayOptions): Promise<Gateway> {
       const agent = name === undefined ? agents[0] : agents.find((a) => a.name === name);
       if (!agent) throw new RangeError(`no agent named "${String(name)}"`);
       return canonicalAddress(agent.address);
+    },
+    send: async (target, fields, sendOptions = {}) => {
+      if (fields.thread_id !== undefined && fields.type !== 'thread.close') {
+        const session = await ready.session(target, sendOptions.fromAgent);
+        policy.grantReply({ publicKey: session.peer.publicKey, threadId: fields.thread_id, expiresAtMs: now() + REPLY_GRANT_MS });
+      }
+      return ready.send(target, fields, sendOptions);
     },
     close: async () => {
       mux.close();

@@ -161,6 +161,18 @@ export function formatAddress(address: ToqAddress): string {
 }
 
 /**
+ * Whether the display text survives a re-parse unchanged. It does not for a host that itself
+ * ends in `:<digits>` with port 9009 (`toq://h:5:9009/x` displays as `toq://h:5/x`, which a
+ * reference receiver re-parses and re-renders as `toq://h/x`), so a signature over such a
+ * display would never verify. Check this before signing an address we did not build ourselves.
+ */
+export function hasStableDisplay(address: ToqAddress): boolean {
+  const display = formatAddress(address);
+  const again = tryParseAddress(display);
+  return again.ok && formatAddress(again.address) === display;
+}
+
+/**
  * Builds an address for our own agents from configuration (spec §2.3). Our code's misuse (bad
  * name, empty host, port out of range) is a RangeError. The port counts as explicit.
  */

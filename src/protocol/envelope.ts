@@ -301,9 +301,20 @@ function normalizeOwnEnvelope(env: UnsignedEnvelope): UnsignedEnvelope {
   return out;
 }
 
+/**
+ * The address we sign and send: re-rendered until stable. A few odd forms change again when
+ * re-rendered (`toq://h:5:9009/x` displays as `toq://h:5/x`, which a receiver renders as
+ * `toq://h/x`), and the receiver renders once, so we send the form that rendering leaves alone.
+ */
 function ownAddress(text: string, what: string): string {
   try {
-    return canonicalAddress(text);
+    let current = canonicalAddress(text);
+    for (let i = 0; i < 3; i++) {
+      const next = canonicalAddress(current);
+      if (next === current) return current;
+      current = next;
+    }
+    return current;
   } catch (err) {
     if (err instanceof ProtocolError) throw new RangeError(`${what}: ${err.message}`, { cause: err });
     throw err;

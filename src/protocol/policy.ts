@@ -6,7 +6,9 @@
 // How the session layer uses it:
 // 1. After the handshake, call `check({ publicKey, address, dnsVerified, addressVerified })`.
 //    `address` is canonicalAddress() of the peer's handshake address. In dns-verified mode do the
-//    DNS TXT check first (dns-txt.ts) and pass its outcome as `dnsVerified`.
+//    DNS TXT check first and pass its outcome as `dnsVerified`: false when the host does not
+//    need DNS (IP, localhost, *.local; address.ts needsDnsLookup), else look up dnsTxtName(host),
+//    findAgentRecord(records, name) and isDnsKeyMatch(record, key) (dns-txt.ts).
 // 2. 'accept': go on with negotiation. 'reject': close without sending anything (spec §4.4).
 //    'pending': call `addPending(publicKey, address)`, answer with approval.request, close.
 //    'reply-only': the key holds an active reply grant (we opened a thread with it) but would
@@ -139,6 +141,9 @@ export class PolicyEngine {
   /** Key rules are also indexed by their text for the per-connection check. */
   private readonly approvedKeys = new Set<string>();
   private readonly blockedKeys = new Set<string>();
+  /** Address rules pre-split for the check (rebuilt on every rule change, which is rare). */
+  private approvedPatterns: CompiledPattern[] = [];
+  private blockedPatterns: CompiledPattern[] = [];
   private readonly pending = new Map<string, PendingRequest>();
   /** key text → thread id → grant. */
   private readonly grants = new Map<string, Map<string, ReplyGrant>>();
@@ -174,20 +179,24 @@ export class PolicyEngine {
     const address = input.address;
     if (typeof address !== 'string') throw new TypeError('address must be a string');
 
-    if (this.blockedKeys.has(keyText)) return { verdict: 'reject', reason: 'blocked-key', rule: keyRule(keyText) };
-    for (const rule of this.blocked) {
-      if (rule.type === 'address' && addressMatches(rule.value, address)) {
-        return { verdict: 'reject', reason: 'blocked-address', rule };
-      }
+    if (this.blockedKeys.has(keyText)) {
+      return { verdict: 'reject', reason: 'blocked-key', rule: { type: 'key', value: keyText } };
+    }
+    const target = splitAddress(address);
+    for (const pattern of this.blockedPatterns) {
+      if (patternMatches(pattern, target)) return { verdict: 'reject', reason: 'blocked-address', rule: pattern.rule };
     }
 
-    if (this.approvedKeys.has(keyText)) return { verdict: 'accept', reason: 'approved-key', rule: keyRule(keyText) };
-    const isAddressTrusted = this.trustUnverifiedAddresses || input.addressVerified === true || input.dnsVerified === true;
+    if (this.approvedKeys.has(keyText)) {
+      return { verdict: 'accept', reason: 'approved-key', rule: { type: 'key', value: keyText } };
+    }
+    const isAddressTrusted =
+      this.trustUnverifiedAddresses || input.addressVerified === true || input.dnsVerified === true;
     let unverifiedAddressRule: PolicyRule | undefined;
-    for (const rule of this.approved) {
-      if (rule.type !== 'address' || !addressMatches(rule.value, address)) continue;
-      if (isAddressTrusted) return { verdict: 'accept', reason: 'approved-address', rule };
-      unverifiedAddressRule ??= rule;
+    for (const pattern of this.approvedPatterns) {
+      if (!patternMatches(pattern, target)) continue;
+      if (isAddressTrusted) return { verdict: 'accept', reason: 'approved-address', rule: pattern.rule };
+      unverifiedAddressRule ??= pattern.rule;
     }
     const extra = unverifiedAddressRule === undefined ? {} : { unverifiedAddressRule };
 
@@ -196,7 +205,7 @@ export class PolicyEngine {
       return { verdict: 'accept', reason: 'dns-verified', ...extra };
     }
 
-    if (this.hasReplyGrant(input.publicKey)) return { verdict: 'reply-only', reason: 'reply-grant', ...extra };
+    if (this.hasGrantFor(keyText)) return { verdict: 'reply-only', reason: 'reply-grant', ...extra };
 
     switch (this.mode) {
       case 'allowlist':
@@ -243,6 +252,7 @@ export class PolicyEngine {
       return;
     }
     if (!this.approved.some((r) => sameRule(r, normalized))) this.approved.push(normalized);
+    this.reindex();
   }
 
   /** Removes an identical approve rule. Returns whether one existed. */
@@ -251,6 +261,7 @@ export class PolicyEngine {
     const before = this.approved.length;
     this.approved = this.approved.filter((r) => !sameRule(r, normalized));
     if (normalized.type === 'key') this.approvedKeys.delete(normalized.value);
+    this.reindex();
     return this.approved.length !== before;
   }
 
@@ -270,6 +281,7 @@ export class PolicyEngine {
       return;
     }
     if (!this.blocked.some((r) => sameRule(r, normalized))) this.blocked.push(normalized);
+    this.reindex();
   }
 
   /** Removes an identical block rule. Returns whether one existed. */
@@ -278,7 +290,13 @@ export class PolicyEngine {
     const before = this.blocked.length;
     this.blocked = this.blocked.filter((r) => !sameRule(r, normalized));
     if (normalized.type === 'key') this.blockedKeys.delete(normalized.value);
+    this.reindex();
     return this.blocked.length !== before;
+  }
+
+  private reindex(): void {
+    this.approvedPatterns = this.approved.filter((r) => r.type === 'address').map(compilePattern);
+    this.blockedPatterns = this.blocked.filter((r) => r.type === 'address').map(compilePattern);
   }
 
   listApproved(): PolicyRule[] {
@@ -342,7 +360,11 @@ export class PolicyEngine {
 
   /** Whether the key holds at least one unexpired grant (connection-level 'reply-only'). */
   hasReplyGrant(publicKey: Uint8Array | string): boolean {
-    const threads = this.grants.get(normalizeKey(publicKey));
+    return this.hasGrantFor(normalizeKey(publicKey));
+  }
+
+  private hasGrantFor(keyText: string): boolean {
+    const threads = this.grants.get(keyText);
     if (threads === undefined) return false;
     const now = this.now();
     for (const grant of threads.values()) if (now < grant.expiresAtMs) return true;
@@ -462,17 +484,45 @@ export class PolicyEngine {
  * No partial globs. The host includes `:port` whenever the canonical address shows one.
  */
 export function addressMatches(pattern: string, address: string): boolean {
-  const pat = pattern.startsWith('toq://') ? pattern.slice(6) : pattern;
-  const addr = address.startsWith('toq://') ? address.slice(6) : address;
-  if (pat === '*') return true;
-  const patSlash = pat.indexOf('/');
-  const patHost = patSlash < 0 ? pat : pat.slice(0, patSlash);
-  const patName = patSlash < 0 ? '*' : pat.slice(patSlash + 1);
-  const addrSlash = addr.indexOf('/');
-  if (addrSlash < 0) return false;
-  const hostOk = patHost === '*' || patHost === addr.slice(0, addrSlash);
-  const nameOk = patName === '*' || patName === addr.slice(addrSlash + 1);
-  return hostOk && nameOk;
+  return patternMatches(compilePattern({ type: 'address', value: pattern }), splitAddress(address));
+}
+
+interface CompiledPattern {
+  readonly rule: PolicyRule;
+  /** The pattern is `*` (after `toq://`): matches even an address without `/`. */
+  readonly isAll: boolean;
+  readonly host: string;
+  readonly name: string;
+}
+
+interface SplitAddress {
+  /** undefined when the address has no `/`: then only `*` matches. */
+  readonly host: string | undefined;
+  readonly name: string;
+}
+
+function stripScheme(text: string): string {
+  return text.startsWith('toq://') ? text.slice(6) : text;
+}
+
+function compilePattern(rule: PolicyRule): CompiledPattern {
+  const pat = stripScheme(rule.value);
+  const slash = pat.indexOf('/');
+  if (slash < 0) return { rule, isAll: pat === '*', host: pat, name: '*' };
+  return { rule, isAll: false, host: pat.slice(0, slash), name: pat.slice(slash + 1) };
+}
+
+function splitAddress(address: string): SplitAddress {
+  const addr = stripScheme(address);
+  const slash = addr.indexOf('/');
+  if (slash < 0) return { host: undefined, name: '' };
+  return { host: addr.slice(0, slash), name: addr.slice(slash + 1) };
+}
+
+function patternMatches(pattern: CompiledPattern, address: SplitAddress): boolean {
+  if (pattern.isAll) return true;
+  if (address.host === undefined) return false;
+  return (pattern.host === '*' || pattern.host === address.host) && (pattern.name === '*' || pattern.name === address.name);
 }
 
 /** `ed25519:` + standard base64 of a 32-byte key: the form key rules and lists use. */

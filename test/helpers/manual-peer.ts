@@ -7,8 +7,10 @@ import { connect as tlsConnect, type TLSSocket } from 'node:tls';
 import { once } from 'node:events';
 import pino from 'pino';
 import { buildLocalCard } from '../../src/protocol/card.js';
-import { createEnvelope, parseEnvelope, serializeEnvelope, type Envelope, type EnvelopeFields } from '../../src/protocol/envelope.js';
-import { generateIdentity, type Identity } from '../../src/protocol/ed25519.js';
+import { createEnvelope, envelopeSigningBytes, parseEnvelope, serializeEnvelope, type Envelope, type EnvelopeFields } from '../../src/protocol/envelope.js';
+import type { JsonValue } from '../../src/protocol/json-value.js';
+import type { MessageType } from '../../src/protocol/message-types.js';
+import { generateIdentity, signToText, type Identity } from '../../src/protocol/ed25519.js';
 import { encodeFrame, FrameDecoder } from '../../src/protocol/frame.js';
 import { InitiatorSetup } from '../../src/protocol/initiator-setup.js';
 import { runSetup, type Established, type SetupTimeouts } from '../../src/transport/setup-driver.js';
@@ -96,6 +98,19 @@ export class ManualPeer {
   /** Sends and returns the envelope. */
   send(fields: Partial<EnvelopeFields> & Pick<EnvelopeFields, 'type'>): Envelope {
     const envelope = this.envelope(fields);
+    this.sendEnvelope(envelope);
+    return envelope;
+  }
+
+  /**
+   * Sends a correctly signed envelope whose `type` we do not know (a future protocol version):
+   * our builder refuses unknown types, so this signs the canonical bytes directly.
+   */
+  sendUnknownType(type: string, body: JsonValue): Envelope {
+    const base = this.envelope({ type: 'message.send', body });
+    const unsigned = { ...base, type: type as MessageType } as Omit<Envelope, 'signature'> & { signature?: string };
+    delete unsigned.signature;
+    const envelope: Envelope = { ...unsigned, signature: signToText(this.identity, envelopeSigningBytes(unsigned)) };
     this.sendEnvelope(envelope);
     return envelope;
   }

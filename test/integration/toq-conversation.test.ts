@@ -147,6 +147,26 @@ describe('toq sessions between two gateways', () => {
     expect(bob.policy.listPending()).toHaveLength(0);
   });
 
+  it('lets a peer we wrote to answer on that thread in approval mode, and nothing else', async () => {
+    const alice = await gateway('alice', { connectionMode: 'approval' });
+    const bob = await gateway('bob', {
+      onMessage: (envelope, session) => {
+        if (textOf(envelope.body) !== 'question') return;
+        void bob.endpoint.send(session.peer.address, { type: 'message.send', body: { text: 'answer' }, thread_id: envelope.thread_id!, reply_to: envelope.id });
+      },
+    });
+    // alice (approval mode) opens thread q-1 with bob: bob's reply on q-1 gets through.
+    await alice.send(bob.addressOf(), { type: 'message.send', body: { text: 'question' }, thread_id: 'q-1' });
+    const [answer] = await alice.waitForInbox(1);
+    expect(textOf(answer!.body)).toBe('answer');
+    expect(answer!.thread_id).toBe('q-1');
+    // A message from bob on a thread alice never opened is refused and bob waits for approval.
+    const other = await bob.endpoint.send(alice.addressOf(), { type: 'message.send', body: { text: 'spam' }, thread_id: 'other' });
+    expect(other).toMatchObject({ status: 'error', code: 'approval_denied' });
+    expect(alice.inbox).toHaveLength(1);
+    expect(alice.policy.listPending().map((p) => p.publicKey)).toEqual([bob.agents[0]!.identity.publicKeyText]);
+  });
+
   it('refuses a blocked peer by closing without a word', async () => {
     const bob = await gateway('bob', { connectionMode: 'open' });
     const alice = await gateway('alice');

@@ -1,5 +1,5 @@
 import json, sys
-sys.path.insert(0, '/tmp/gen')
+sys.path.insert(0, __import__('os').path.dirname(__import__('os').path.abspath(__file__)))
 from common import *
 
 cases = []
@@ -34,17 +34,23 @@ assert sha(E2_CANON) == '55d7c7f712250fd2d4ca0d2835bcea7cdaf3f14b8d1f007f968bc62
 E2_SIG = sign_text(A, E2_CANON.encode())
 assert E2_SIG == 'ed25519:cEoJm0Vnm1OB7yjeITDFKGRZfBwVz99Wy0BI1fpcFSnLUhtb8v2ilF2z3EZbsbCBXEQqY8U4sMHRcJKfg5//CA=='
 E2_BODY_IN = '{"a":1.0,"b":1e16,"c":1000000000000000.0,"d":0.00001,"e":0.000001,"f":-0,"g":18446744073709551616,"h":0.1,"i":"\\u2028"}'
+# What we send: keys sorted, strings re-escaped, numbers kept as the caller wrote them, so a
+# receiver re-derives exactly the canonical bytes that were signed (serde_json does not always
+# read its own float output back to the same double: see fixtures/toq/numbers.json).
+E2_BODY_WIRE = '{"a":1.0,"b":1e16,"c":1000000000000000.0,"d":0.00001,"e":0.000001,"f":-0,"g":18446744073709551616,"h":0.1,"i":"\u2028"}'
+# What the reference itself would send: its body Value re-printed.
 E2_BODY_OUT = '{"a":1.0,"b":1e+16,"c":1000000000000000.0,"d":0.00001,"e":1e-6,"f":-0.0,"g":1.8446744073709552e+19,"h":0.1,"i":"\u2028"}'
 E2 = {'version': '0.1', 'id': '0b9e6a52-3c1d-4f8e-a7b6-c5d4e3f2a1b0', 'type': 'message.send',
       'from': 'toq://localhost:9010/alice', 'to': ['toq://localhost/bob'], 'sequence': 2,
       'timestamp': '2026-03-08T01:02:03Z', 'signature': E2_SIG}
 cases.append({
-    'id': 'vector-e2-floats', 'comment': 'spec §19.5: float bodies; canonical, SHA-256 and signature from the spec; wire = reference order with the body re-printed canonically',
+    'id': 'vector-e2-floats', 'comment': 'spec §19.5: float bodies; canonical, SHA-256 and signature from the spec; wire keeps the number lexemes (what we send), referenceWire re-prints them as the reference would; both parse to the same canonical bytes',
     'kind': 'vector', 'signerSeedHex': '01' * 32, 'publicKey': pub_text(A),
     'fields': {'version': '0.1', 'id': E2['id'], 'type': 'message.send', 'from': 'toq://localhost:9010/alice',
                'to': ['toq://localhost:9009/bob'], 'sequence': '2', 'timestamp': E2['timestamp'], 'bodyJson': E2_BODY_IN},
     'canonical': E2_CANON, 'canonicalBytes': 321, 'canonicalSha256': sha(E2_CANON), 'signature': E2_SIG,
-    'wire': wire_text({**E2, 'body': None}, E2_BODY_OUT)})
+    'wire': wire_text({**E2, 'body': None}, E2_BODY_WIRE),
+    'referenceWire': wire_text({**E2, 'body': None}, E2_BODY_OUT)})
 
 # ---- §19.6 ack and heartbeat ack (key B) ----------------------------------------------------
 ACK_CANON = '{"body":{"ack_id":"6f1c2a4e-8b3d-4c5e-9f70-1a2b3c4d5e6f"},"from":"toq://127.0.0.1:9011/bob","id":"0c0ffee0-1234-4abc-8def-0123456789ab","sequence":2,"timestamp":"2026-03-08T01:02:03.5Z","to":["toq://alice.example/alice"],"type":"message.ack","version":"0.1"}'

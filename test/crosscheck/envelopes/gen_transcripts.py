@@ -1,5 +1,5 @@
 import json, sys, base64
-sys.path.insert(0, '/tmp/gen')
+sys.path.insert(0, __import__('os').path.dirname(__import__('os').path.abspath(__file__)))
 from common import *
 
 NOW_MS = 1772931723123

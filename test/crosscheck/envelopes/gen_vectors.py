@@ -1,5 +1,5 @@
 import base64, hashlib, json, sys
-sys.path.insert(0, '/work/main/test/crosscheck')
+sys.path.insert(0, __import__('os').path.join(__import__('os').path.dirname(__import__('os').path.abspath(__file__)), '..'))
 from signature_edge_cases import decompress, P, le32
 from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey, Ed25519PublicKey
 from cryptography.hazmat.primitives.asymmetric.x25519 import X25519PrivateKey, X25519PublicKey
@@ -13,7 +13,7 @@ def sig(seed, m): return Ed25519PrivateKey.from_private_bytes(seed).sign(m)
 def xsec(seed): return hashlib.sha512(seed).digest()[:32]
 def xpub(seed): return X25519PrivateKey.from_private_bytes(xsec(seed)).public_key().public_bytes(**RAW)
 def out(name, obj):
-    with open(f'/work/main/fixtures/toq/{name}', 'w') as f:
+    with open(__import__('os').path.join(__import__('os').path.dirname(__import__('os').path.abspath(__file__)), '..', '..', '..', 'fixtures', 'toq', name), 'w') as f:
         json.dump(obj, f, indent=2, ensure_ascii=False); f.write('\n')
 
 A, B = bytes([1]*32), bytes([2]*32)

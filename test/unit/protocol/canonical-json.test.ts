@@ -3,7 +3,7 @@ import { readFileSync } from 'node:fs';
 
 import { describe, expect, it } from 'vitest';
 
-import { canonicalJson, canonicalJsonBytes, compareKeys } from '../../../src/protocol/canonical-json.js';
+import { canonicalAndWireJson, canonicalJson, canonicalJsonBytes, compareKeys, wireJson } from '../../../src/protocol/canonical-json.js';
 import { ProtocolError } from '../../../src/protocol/errors.js';
 import { formatF64 } from '../../../src/protocol/json-number.js';
 import { parseJson, type ParseJsonOptions } from '../../../src/protocol/json-parse.js';
@@ -208,5 +208,28 @@ describe('canonicalJson properties', () => {
 
   it('float printing check against formatF64 of the parsed value (sanity of the wiring)', () => {
     expect(canonicalJson([new JsonNumber('1e16'), 0.5])).toBe(`[${formatF64(1e16)},${formatF64(0.5)}]`);
+  });
+});
+
+describe('wire text (numbers keep their lexemes)', () => {
+  it('keeps lexemes on the wire and canonical forms in the signed text', () => {
+    const value = parseJson('{"b":1E16,"a":[0.000001,-0,2.0,18446744073709551616,7]}');
+    const { canonical, wire } = canonicalAndWireJson(value);
+    expect(canonical).toBe('{"a":[1e-6,-0.0,2.0,1.8446744073709552e+19,7],"b":1e+16}');
+    expect(wire).toBe('{"a":[0.000001,-0,2.0,18446744073709551616,7],"b":1E16}');
+    expect(wireJson(value)).toBe(wire);
+    // The wire text re-canonicalizes to exactly the signed text.
+    expect(canonicalJson(parseJson(wire))).toBe(canonical);
+  });
+
+  it('returns one string when no number differs', () => {
+    const { canonical, wire } = canonicalAndWireJson(parseJson('{"n":[1,-2,3.5],"s":"x"}'));
+    expect(wire).toBe(canonical);
+  });
+
+  it('prints JS numbers as String(n) on the wire, -0 as -0', () => {
+    const { canonical, wire } = canonicalAndWireJson({ a: 1e21, b: -0, c: 0.1, d: 5 });
+    expect(canonical).toBe('{"a":1e+21,"b":-0.0,"c":0.1,"d":5}');
+    expect(wire).toBe('{"a":1e+21,"b":-0,"c":0.1,"d":5}');
   });
 });
