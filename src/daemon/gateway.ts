@@ -77,7 +77,9 @@ export async function startGateway(options: GatewayOptions): Promise<Gateway> {
   const now = options.now ?? Date.now;
   const credentials = options.certificate ?? createSelfSignedCertificate();
   const policy = new PolicyEngine({ mode: options.connectionMode ?? 'approval' }, { now });
-  let endpoint: ToqEndpoint | undefined;
+  // The endpoint needs the bound port (for our addresses), the listener needs the endpoint:
+  // the TLS callback reads it through this holder, empty until the port is bound.
+  const holder: { endpoint?: ToqEndpoint } = {};
 
   const http = createHttpServer((req, res) => answerHttp(req, res));
   http.headersTimeout = 10_000;
@@ -90,11 +92,11 @@ export async function startGateway(options: GatewayOptions): Promise<Gateway> {
     magic: MAGIC,
     log: log.child({ component: 'tls' }),
     onMagic: (socket) => {
-      if (!endpoint) {
+      if (!holder.endpoint) {
         socket.destroy();
         return;
       }
-      void endpoint.accept(socket, socket.remoteAddress);
+      void holder.endpoint.accept(socket, socket.remoteAddress);
     },
     onOther: (socket) => http.emit('connection', socket),
   });
@@ -146,7 +148,7 @@ export async function startGateway(options: GatewayOptions): Promise<Gateway> {
     throw new ProtocolError('approval_denied', 'not approved: only replies on threads this agent opened are accepted');
   };
 
-  endpoint = new ToqEndpoint({
+  const endpoint = new ToqEndpoint({
     agents,
     decide,
     onEnvelope: async (envelope, session) => {
@@ -159,10 +161,10 @@ export async function startGateway(options: GatewayOptions): Promise<Gateway> {
   });
   log.info({ port, agents: agents.map((a) => a.address) }, 'gateway listening');
 
-  const ready = endpoint;
+  holder.endpoint = endpoint;
   return {
     port,
-    endpoint: ready,
+    endpoint,
     policy,
     agents,
     addressOf: (name) => {
@@ -172,14 +174,14 @@ export async function startGateway(options: GatewayOptions): Promise<Gateway> {
     },
     send: async (target, fields, sendOptions = {}) => {
       if (fields.thread_id !== undefined && fields.type !== 'thread.close') {
-        const session = await ready.session(target, sendOptions.fromAgent);
+        const session = await endpoint.session(target, sendOptions.fromAgent);
         policy.grantReply({ publicKey: session.peer.publicKey, threadId: fields.thread_id, expiresAtMs: now() + REPLY_GRANT_MS });
       }
-      return ready.send(target, fields, sendOptions);
+      return endpoint.send(target, fields, sendOptions);
     },
     close: async () => {
       mux.close();
-      await ready.close();
+      await endpoint.close();
       http.close();
       http.closeAllConnections();
       await new Promise<void>((resolve) => (mux.listening ? mux.close(() => resolve()) : resolve()));

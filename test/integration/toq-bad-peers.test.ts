@@ -6,7 +6,7 @@ import { afterEach, describe, expect, it } from 'vitest';
 import { MAGIC } from '../../src/protocol/constants.js';
 import { generateIdentity } from '../../src/protocol/ed25519.js';
 import { serializeEnvelope } from '../../src/protocol/envelope.js';
-import { buildInitiatorCredentials, serializeInitiatorCredentials } from '../../src/protocol/handshake.js';
+import { buildInitiatorCredentials } from '../../src/protocol/handshake.js';
 import { buildLocalCard } from '../../src/protocol/card.js';
 import { encodeFrame, FrameDecoder } from '../../src/protocol/frame.js';
 import { InitiatorSetup } from '../../src/protocol/initiator-setup.js';
@@ -93,6 +93,31 @@ describe('misbehaving toq peers', () => {
     // Credentials and negotiate.request went out; our card never did.
     expect(writes).toBe(2);
     await expectStillServing(bob);
+  });
+
+  it('delivers every message that arrived before an abrupt close (send, disconnect, drop)', async () => {
+    const bob = await bobGateway();
+    const peer = await connectPeer(bob);
+    // Like a reference sender with wait=false, but with many messages: all frames and the
+    // disconnect in one write, then the connection is dropped without waiting for anything.
+    const sent = Array.from({ length: 12 }, (_, i) => peer.envelope({ type: 'message.send', body: { n: i }, thread_id: 't' }));
+    const disconnect = peer.envelope({ type: 'session.disconnect' });
+    const bytes = Buffer.concat([...sent, disconnect].map((e) => encodeFrame(serializeEnvelope(e))));
+    await new Promise<void>((resolve) => peer.socket.write(bytes, () => resolve())); // handed to the kernel
+    peer.socket.destroy(); // no close_notify, no waiting for acks
+    const inbox = await bob.waitForInbox(12);
+    expect(inbox.map((e) => e.id)).toEqual(sent.map((e) => e.id));
+  });
+
+  it('acks everything sent before a graceful session.disconnect, then closes', async () => {
+    const bob = await bobGateway();
+    const peer = await connectPeer(bob);
+    const sent = Array.from({ length: 6 }, (_, i) => peer.envelope({ type: 'message.send', body: { n: i } }));
+    const disconnect = peer.envelope({ type: 'session.disconnect' });
+    peer.writeRaw(Buffer.concat([...sent, disconnect].map((e) => encodeFrame(serializeEnvelope(e)))));
+    await peer.waitClosed();
+    const acked = peer.received.filter((e) => e.type === 'message.ack').map((e) => (e.body as { ack_id: string }).ack_id);
+    expect(acked).toEqual(sent.map((e) => e.id));
   });
 
   it('closes a session on an oversize frame length, before reading the body', async () => {
