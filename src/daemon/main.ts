@@ -88,7 +88,7 @@ async function main(argv: string[]): Promise<number> {
         content_type: 'application/json',
         thread_id: values['thread-id'] ?? crypto.randomUUID(),
       });
-      if (outcome.status === 'acked') {
+      if (outcome.status !== 'error') {
         console.log(JSON.stringify({ status: 'delivered', id: outcome.id, to }));
         return 0;
       }

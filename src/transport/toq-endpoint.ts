@@ -178,9 +178,10 @@ export class ToqEndpoint {
       try {
         return await session.send({ ...fields, to: fields.to ?? canonicalAddress(target) }, options);
       } catch (err) {
-        // Only a session found closed before our write is retried here; later failures are the
-        // caller's (an outbox re-sends the same id, and the receiver's dedup keeps it once).
-        if (attempt === 0 && err instanceof GatewayError && err.code === 'session_closed' && !session.isOpen && fields.id === undefined) {
+        // Only a session found closed before our write ('session_closed') is retried here; a
+        // written message whose ack never came ('session_lost') is the caller's to re-send with
+        // the same id (the receiver's dedup then keeps it once).
+        if (attempt === 0 && err instanceof GatewayError && err.code === 'session_closed') {
           continue;
         }
         throw err;
@@ -255,6 +256,7 @@ export class ToqEndpoint {
         keyObject: established.peer.keyObject,
         address: established.peer.address,
         agentName: established.peer.agentName,
+        card: established.peer.card,
       },
       local: { identity: established.local.identity, address: established.local.address, agentName: established.local.agentName },
       nextSendSequence: established.nextSendSequence,

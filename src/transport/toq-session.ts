@@ -17,7 +17,8 @@ import {
 import { GatewayError, ProtocolError, TimeoutError } from '../protocol/errors.js';
 import { FrameDecoder, encodeFrame } from '../protocol/frame.js';
 import type { Identity } from '../protocol/ed25519.js';
-import type { JsonObject, JsonValue } from '../protocol/json-value.js';
+import type { AgentCard } from '../protocol/card.js';
+import type { JsonValue } from '../protocol/json-value.js';
 import { isJsonObject } from '../protocol/json-value.js';
 import { parseEnvelope, serializeEnvelope, signEnvelope, verifyEnvelope, type Envelope } from '../protocol/envelope.js';
 import { checkEnvelope, SequenceTracker } from '../protocol/envelope-checks.js';
@@ -45,7 +46,8 @@ export interface SessionPeer {
   /** Canonical handshake address of the peer. */
   readonly address: string;
   readonly agentName: string;
-  readonly card?: JsonObject;
+  /** The card the peer sent in setup (spec §6.2). */
+  readonly card?: AgentCard;
 }
 
 export interface SessionLocal {
@@ -85,6 +87,8 @@ export interface ToqSessionOptions {
   readonly idleTimeoutMs?: number;
   /** @default 256 */
   readonly maxInFlight?: number;
+  /** How long `closed` waits for deliveries already under way. @default 5000 */
+  readonly closeDrainMs?: number;
   /**
    * Called for every deliverable message (send, close, chunk, end). The ack waits for it. A
    * ProtocolError it throws refuses the message with a system.error of that code (no ack, not
@@ -107,8 +111,9 @@ export interface SendFields {
   readonly to?: string;
 }
 
-/** What the peer answered to one of our messages. */
+/** What the peer answered to one of our messages ('sent': a type nobody acks, e.g. a heartbeat). */
 export type SendOutcome =
+  | { readonly status: 'sent'; readonly id: string }
   | { readonly status: 'acked'; readonly id: string; readonly ack: Envelope }
   | { readonly status: 'error'; readonly id: string; readonly code: string; readonly message: string; readonly error: Envelope };
 
@@ -136,6 +141,7 @@ export class ToqSession {
   private readonly heartbeatTimeoutMs: number;
   private readonly idleTimeoutMs: number;
   private readonly maxInFlight: number;
+  private readonly closeDrainMs: number;
   private readonly onEnvelope: ToqSessionOptions['onEnvelope'];
 
   private nextSequence: bigint;
@@ -179,6 +185,7 @@ export class ToqSession {
     this.heartbeatTimeoutMs = options.heartbeatTimeoutMs ?? HEARTBEAT_TIMEOUT_MS;
     this.idleTimeoutMs = options.idleTimeoutMs ?? INBOUND_IDLE_TIMEOUT_MS;
     this.maxInFlight = options.maxInFlight ?? 256;
+    this.closeDrainMs = options.closeDrainMs ?? 5_000;
     this.onEnvelope = options.onEnvelope;
     this.nextSequence = options.nextSendSequence;
     this.received = new SequenceTracker(options.lastReceivedSequence);
@@ -223,7 +230,7 @@ export class ToqSession {
     const envelope = this.buildEnvelope(fields);
     if (!needsAck) {
       await this.writeEnvelope(envelope, options.signal);
-      return { status: 'acked', id: envelope.id, ack: envelope };
+      return { status: 'sent', id: envelope.id };
     }
     const outcome = new Promise<SendOutcome>((resolve, reject) => {
       const timer = setTimeout(() => {
@@ -233,6 +240,8 @@ export class ToqSession {
       }, this.ackTimeoutMs);
       this.pendingAcks.set(envelope.id, { resolve, reject, timer });
     });
+    // If the write below fails, the caller gets that error and `outcome` is never returned.
+    outcome.catch(() => undefined);
     try {
       await this.writeEnvelope(envelope, options.signal);
     } catch (err) {
@@ -503,7 +512,7 @@ export class ToqSession {
     this.pendingAcks.delete(id);
     clearTimeout(pending.timer);
     if (outcome) pending.resolve(outcome);
-    else pending.reject(err ?? new GatewayError('session_closed', 'session closed'));
+    else pending.reject(err ?? new GatewayError('session_lost', 'session closed before the ack'));
     this.releaseSlot();
   }
 
@@ -558,10 +567,25 @@ export class ToqSession {
     this.idleTimer.unref();
   }
 
-  /** Resolves once every frame already received has been handled and its delivery settled. */
+  /**
+   * Resolves once every frame already received has been handled and its delivery settled, or
+   * after closeDrainMs: a delivery callback that never returns must not hold `closed` forever.
+   */
   private async whenInboundSettled(): Promise<void> {
-    while (this.inboundFrames.length > 0 && !this.isBroken) await nextTurn();
-    await this.inboundChain;
+    let timer: NodeJS.Timeout | undefined;
+    const deadline = new Promise<void>((resolve) => {
+      timer = setTimeout(() => {
+        this.log.warn({ peer: this.peer.address, ms: this.closeDrainMs }, 'deliveries still pending at close');
+        resolve();
+      }, this.closeDrainMs);
+      timer.unref();
+    });
+    const drained = (async () => {
+      while (this.inboundFrames.length > 0 && !this.isBroken) await nextTurn();
+      await this.inboundChain;
+    })();
+    await Promise.race([drained, deadline]);
+    clearTimeout(timer);
   }
 
   private finish(err: Error | undefined, reason: string): void {
@@ -572,7 +596,8 @@ export class ToqSession {
     const wasClosing = this.isClosing;
     this.isClosing = true;
     if (this.pendingAcks.size > 0) {
-      const failure = err ?? new GatewayError('session_closed', `session to ${this.peer.address} closed before the ack (${reason})`);
+      // Written but not acked: the peer may or may not have it. Re-send the same id to find out.
+      const failure = new GatewayError('session_lost', `session to ${this.peer.address} closed before the ack (${reason})`, { cause: err });
       for (const id of [...this.pendingAcks.keys()]) this.settleAck(id, undefined, failure);
     }
     for (const wake of this.slotWaiters.splice(0)) wake();

@@ -3,7 +3,7 @@
 // the connection ended. Every wait has a timeout, so a broken server fails a test instead of hanging it.
 
 import { connect as connectTcp, type Socket } from 'node:net';
-import { connect as connectTls, type TLSSocket } from 'node:tls';
+import { connect as connectTls, type ConnectionOptions, type TLSSocket } from 'node:tls';
 import { FrameDecoder } from '../../src/protocol/frame.js';
 import { toqClientTlsOptions } from '../../src/transport/tls-options.js';
 
@@ -11,7 +11,7 @@ export interface RawTlsOptions {
   /** Ticket from an earlier connection, to try resumption. */
   session?: Buffer;
   /** Overrides for tls.connect (e.g. maxVersion: 'TLSv1.2' to test refusal). */
-  overrides?: Parameters<typeof connectTls>[0];
+  overrides?: ConnectionOptions;
 }
 
 export class RawPeer {

@@ -1,0 +1,59 @@
+// Per-phase deadline signals (STYLE: named timeouts; tiny real timeouts, no fake timers).
+
+import { describe, expect, it } from 'vitest';
+import { phaseSignal, withDeadline } from '../../../src/transport/deadline.js';
+import { TimeoutError } from '../../../src/protocol/errors.js';
+
+function aborted(signal: AbortSignal): Promise<unknown> {
+  if (signal.aborted) return Promise.resolve(signal.reason);
+  return new Promise((resolve) => signal.addEventListener('abort', () => resolve(signal.reason), { once: true }));
+}
+
+describe('phaseSignal', () => {
+  it('aborts after the deadline with a TimeoutError naming the phase', async () => {
+    const signal = phaseSignal('handshake', 10);
+    const reason = await aborted(signal);
+    expect(reason).toBeInstanceOf(TimeoutError);
+    expect((reason as TimeoutError).code).toBe('timeout');
+    expect((reason as TimeoutError).phase).toBe('handshake');
+  });
+
+  it('aborts with the parent reason when the parent aborts first', async () => {
+    const shutdown = new AbortController();
+    const signal = phaseSignal('negotiation', 60_000, shutdown.signal);
+    const cause = new Error('shutting down');
+    shutdown.abort(cause);
+    expect(await aborted(signal)).toBe(cause);
+  });
+
+  it('returns an already aborted parent as is', () => {
+    const parent = AbortSignal.abort(new Error('gone'));
+    expect(phaseSignal('tls', 10, parent)).toBe(parent);
+  });
+
+  it('refuses a negative or non-finite timeout', () => {
+    expect(() => phaseSignal('peek', -1)).toThrow(RangeError);
+    expect(() => phaseSignal('peek', Number.NaN)).toThrow(RangeError);
+  });
+});
+
+describe('withDeadline', () => {
+  it('passes a value through when the promise wins', async () => {
+    await expect(withDeadline(Promise.resolve(42), phaseSignal('ack', 60_000))).resolves.toBe(42);
+  });
+
+  it('passes a rejection through when the promise wins', async () => {
+    const err = new Error('boom');
+    await expect(withDeadline(Promise.reject(err), phaseSignal('ack', 60_000))).rejects.toBe(err);
+  });
+
+  it('rejects with the TimeoutError when the deadline wins', async () => {
+    const never = new Promise<never>(() => undefined);
+    await expect(withDeadline(never, phaseSignal('card', 10))).rejects.toMatchObject({ code: 'timeout', phase: 'card' });
+  });
+
+  it('rejects at once on an already aborted signal', async () => {
+    const reason = new Error('stopped');
+    await expect(withDeadline(Promise.resolve(1), AbortSignal.abort(reason))).rejects.toBe(reason);
+  });
+});
