@@ -18,6 +18,7 @@ import argparse
 import base64
 import datetime
 import hashlib
+import ipaddress
 import json
 import math
 import os
@@ -119,7 +120,6 @@ def is_rust_ip(host):
     if len(parts) == 4 and all(IPV4_PART.match(p) and int(p) <= 255 for p in parts):
         return True
     if ':' in host and '%' not in host and '[' not in host:
-        import ipaddress
         try:
             ipaddress.IPv6Address(host)
             return True
@@ -736,12 +736,13 @@ def connect_and_setup(args, private_key, own_address):
                 raise PeerError('negotiate.response lacks selected_version')
             info['negotiated'] = parse_initiator_features(body.get('features'))
             info['selected_version'] = body['selected_version']
+            info['response_sequence'] = response['sequence']
         elif response['type'] == 'negotiate.reject':
             reason = body.get('reason') if isinstance(body, dict) and isinstance(body.get('reason'), str) else 'unknown'
             raise PeerError('negotiation rejected: ' + reason, 4, {'result': 'negotiate.reject', 'reason': reason})
         elif response['type'] == 'approval.request':
             msg = body.get('message') if isinstance(body, dict) and isinstance(body.get('message'), str) else PENDING_TEXT_DEFAULT
-            raise PeerError(msg, 3, {'result': 'pending', 'message': msg})
+            raise PeerError(msg, 3, {'result': 'pending', 'message': msg, 'sequence': response['sequence']})
         else:
             raise PeerError('unexpected message type during negotiation: ' + response['type'])
 
@@ -749,8 +750,10 @@ def connect_and_setup(args, private_key, own_address):
         sock.settimeout(None)
         card = card_body(private_key, parse_address(own_address)[2], 'approval')
         send_envelope(sock, build_envelope(private_key, 'card.exchange', own_address, peer_address, 1, card))
-        peer_card = validate_card(recv_envelope(sock, peer_key), peer_key)
+        card_envelope = recv_envelope(sock, peer_key)
+        peer_card = validate_card(card_envelope, peer_key)
         info['peer_card_name'] = peer_card['name']
+        info['card_sequence'] = card_envelope['sequence']
         return sock, peer_key, info
     except BaseException:
         drop(sock)

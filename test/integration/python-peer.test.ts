@@ -16,7 +16,7 @@ const SCRIPT = join(import.meta.dirname, '..', 'crosscheck', 'reference_peer.py'
 const probe = spawnSync('python3', ['-c', 'import cryptography'], { encoding: 'utf8' });
 const hasPython = probe.status === 0;
 if (!hasPython) {
-  console.log(`python-peer tests skipped: \`python3 -c "import cryptography"\` failed (${probe.error?.message ?? probe.stderr.trim()})`);
+  console.log(`python-peer tests skipped: \`python3 -c "import cryptography"\` failed (${probe.error?.message ?? String(probe.stderr).trim()})`);
 }
 
 type Line = Record<string, unknown>;
@@ -118,10 +118,10 @@ const PY_ADDRESS = 'toq://127.0.0.1:9111/pyname';
 const SEED = '07'.repeat(32);
 
 /** Runs one `send` to `bob` and returns its exit code and JSON lines. */
-async function pySend(bob: TestGateway, extra: string[]): Promise<{ code: number | null; lines: Line[]; peer: PyPeer }> {
+async function pySend(bob: TestGateway, extra: string[]): Promise<{ code: number | null; lines: Line[] }> {
   const peer = python(['send', '--port', String(bob.port), '--address', PY_ADDRESS, ...extra]);
   const code = await peer.finish();
-  return { code, lines: peer.lines, peer };
+  return { code, lines: peer.lines };
 }
 
 function results(lines: Line[]): Line[] {
@@ -142,20 +142,20 @@ describe.skipIf(!hasPython)('python reference peer', () => {
   describe('as initiator (reference API single send) → our gateway', () => {
     it('sends with wait=true and gets the matching ack; the gateway delivers text, thread and from', async () => {
       const bob = await gateway('bob');
-      const { code, lines, peer } = await pySend(bob, ['--target-agent', 'bob', '--text', 'hello from python', '--thread-id', 'py-t1', '--wait']);
-      expect(code, peer.stderr).toBe(0);
+      const { code, lines } = await pySend(bob, ['--target-agent', 'bob', '--text', 'héllo ｡😀 from python', '--thread-id', 'py-t1', '--wait']);
+      expect(code, JSON.stringify(lines)).toBe(0);
       const [line] = results(lines);
       expect(line).toMatchObject({ result: 'acked', type: 'message.ack', tls: 'TLSv1.3', alpn: null, peer_address: bob.addressOf(), peer_card_name: 'bob', selected_version: '0.1' });
       expect(line!['ack_id']).toBe(line!['id']);
       expect(line!['peer_key']).toBe(bob.agents[0]!.identity.publicKeyText);
       expect(String(line!['session_id'])).toMatch(/^sess-[0-9a-f]{8}-[0-9a-f]{4}-4[0-9a-f]{3}-[89ab][0-9a-f]{3}-[0-9a-f]{12}$/);
-      // Our first envelope after setup carries sequence 2 (§8).
-      expect(line!['reply_sequence']).toBe(2);
+      // Per direction: negotiation 0, card 1, then our first envelope after setup is 2 (§8, §20.21).
+      expect([line!['response_sequence'], line!['card_sequence'], line!['reply_sequence']]).toEqual([0, 1, 2]);
 
       const [got] = await bob.waitForInbox(1);
       expect(got!.id).toBe(line!['id']);
       expect(got!.type).toBe('message.send');
-      expect(textOf(got!.body)).toBe('hello from python');
+      expect(textOf(got!.body)).toBe('héllo ｡😀 from python');
       expect(got!.thread_id).toBe('py-t1');
       expect(got!.content_type).toBe('application/json');
       expect(got!.from).toBe(PY_ADDRESS);
@@ -164,7 +164,7 @@ describe.skipIf(!hasPython)('python reference peer', () => {
     it('still delivers a wait=false send that is followed by session.disconnect and an abrupt drop', async () => {
       const bob = await gateway('bob');
       const { code, lines } = await pySend(bob, ['--target-agent', 'bob', '--text', 'fire and forget', '--thread-id', 'py-t2']);
-      expect(code).toBe(0);
+      expect(code, JSON.stringify(lines)).toBe(0);
       const [line] = results(lines);
       expect(line).toMatchObject({ result: 'queued' });
       const [got] = await bob.waitForInbox(1);
@@ -175,7 +175,7 @@ describe.skipIf(!hasPython)('python reference peer', () => {
     it('makes 5 sequential fresh connections, each acked and delivered in order', async () => {
       const bob = await gateway('bob');
       const { code, lines } = await pySend(bob, ['--target-agent', 'bob', '--text', 'n {i}', '--thread-id', 'py-t3', '--wait', '--count', '5']);
-      expect(code).toBe(0);
+      expect(code, JSON.stringify(lines)).toBe(0);
       const acked = results(lines);
       expect(acked.map((l) => l['result'])).toEqual(['acked', 'acked', 'acked', 'acked', 'acked']);
       // Five distinct sessions: the reference opens a fresh connection per send (§9).
@@ -188,7 +188,7 @@ describe.skipIf(!hasPython)('python reference peer', () => {
     it('gets the reference error object for a wrong target agent', async () => {
       const bob = await gateway('bob');
       const { code, lines } = await pySend(bob, ['--target-agent', 'x', '--text', 'lost', '--wait']);
-      expect(code).toBe(2);
+      expect(code, JSON.stringify(lines)).toBe(2);
       expect(results(lines)).toEqual([{ result: 'error', error: "agent 'x' not found on this endpoint (this is 'bob')" }]);
       expect(bob.inbox).toHaveLength(0);
     });
@@ -196,15 +196,15 @@ describe.skipIf(!hasPython)('python reference peer', () => {
     it('is held for approval with the reference text, then acked once approved', async () => {
       const bob = await gateway('bob', { connectionMode: 'approval' });
       const first = await pySend(bob, ['--target-agent', 'bob', '--text', 'may I?', '--wait', '--seed', SEED]);
-      expect(first.code).toBe(3);
-      expect(results(first.lines)).toEqual([{ result: 'pending', message: 'Connection pending approval by remote agent' }]);
+      expect(first.code, JSON.stringify(first.lines)).toBe(3);
+      expect(results(first.lines)).toEqual([{ result: 'pending', message: 'Connection pending approval by remote agent', sequence: 0 }]);
       const key = String(first.lines.find((l) => l['event'] === 'identity')!['public_key']);
       expect(bob.policy.listPending().map((p) => [p.publicKey, p.address])).toEqual([[key, PY_ADDRESS]]);
       expect(bob.inbox).toHaveLength(0);
 
       bob.policy.approvePending(key);
       const second = await pySend(bob, ['--target-agent', 'bob', '--text', 'may I?', '--wait', '--seed', SEED]);
-      expect(second.code).toBe(0);
+      expect(second.code, JSON.stringify(second.lines)).toBe(0);
       expect(results(second.lines)[0]).toMatchObject({ result: 'acked' });
       const [got] = await bob.waitForInbox(1);
       expect(textOf(got!.body)).toBe('may I?');
