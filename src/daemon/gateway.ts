@@ -19,7 +19,7 @@ import { ConnectionRateLimiter } from '../transport/rate-limiter.js';
 import { createSelfSignedCertificate } from '../transport/tls-certificate.js';
 import { tlsServerOptions, type TlsServerCredentials } from '../transport/tls-options.js';
 import { ToqEndpoint, type HostedAgent, type SessionTimeouts } from '../transport/toq-endpoint.js';
-import type { SendFields, SendOutcome, ToqSession } from '../transport/toq-session.js';
+import type { DeliveredIds, SendFields, SendOutcome, ToqSession } from '../transport/toq-session.js';
 import { ProtocolError } from '../protocol/errors.js';
 
 /** How long a peer may answer on a thread we opened. */
@@ -45,6 +45,12 @@ export interface GatewayOptions {
   readonly certificate?: TlsServerCredentials;
   /** Every delivered inbound message. The ack waits for it (commit first, then return). */
   readonly onMessage?: (envelope: Envelope, session: ToqSession) => void | Promise<void>;
+  /**
+   * Serves plain HTTP and HTTPS on the port (local API, later A2A). Gets the HTTP server's
+   * requests; sockets come from any address, so it must check who may use what.
+   * @default a JSON 404 for everything
+   */
+  readonly httpHandler?: (req: IncomingMessage, res: ServerResponse) => void;
   /** First-byte peek deadline. @default 5000 */
   readonly peekTimeoutMs?: number;
   /** TLS handshake deadline for inbound connections. @default 5000 */
@@ -52,6 +58,8 @@ export interface GatewayOptions {
   /** Time allowed between the TLS handshake and the first application bytes. @default 5000 */
   readonly magicTimeoutMs?: number;
   readonly timeouts?: SessionTimeouts;
+  /** Ids already delivered (durable in the daemon). @default an in-memory window */
+  readonly dedup?: DeliveredIds;
   readonly log: Logger;
   readonly now?: () => number;
 }
@@ -81,7 +89,7 @@ export async function startGateway(options: GatewayOptions): Promise<Gateway> {
   // the TLS callback reads it through this holder, empty until the port is bound.
   const holder: { endpoint?: ToqEndpoint } = {};
 
-  const http = createHttpServer((req, res) => answerHttp(req, res));
+  const http = createHttpServer(options.httpHandler ?? answerHttp);
   http.headersTimeout = 10_000;
   http.requestTimeout = 30_000;
 
@@ -157,6 +165,7 @@ export async function startGateway(options: GatewayOptions): Promise<Gateway> {
     },
     log: log.child({ component: 'toq' }),
     now,
+    ...(options.dedup !== undefined && { dedup: options.dedup }),
     ...(options.timeouts !== undefined && { timeouts: options.timeouts }),
   });
   log.info({ port, agents: agents.map((a) => a.address) }, 'gateway listening');
@@ -189,7 +198,7 @@ export async function startGateway(options: GatewayOptions): Promise<Gateway> {
   };
 }
 
-/** Until the local API and A2A land, HTTP answers a JSON 404 (and proves the port split works). */
+/** Without an HTTP handler, HTTP answers a JSON 404 (and proves the port split works). */
 function answerHttp(req: IncomingMessage, res: ServerResponse): void {
   const body = JSON.stringify({ error: 'not_found', message: `no route for ${req.method ?? 'GET'} ${req.url ?? '/'}` });
   res.writeHead(404, { 'content-type': 'application/json', 'content-length': Buffer.byteLength(body) });

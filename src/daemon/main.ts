@@ -11,7 +11,8 @@ import { GatewayError } from '../protocol/errors.js';
 import { isJsonObject } from '../protocol/json-value.js';
 import { parseConnectionMode } from '../protocol/policy.js';
 import { startGateway } from './gateway.js';
-import { loadOrCreateIdentity, loadOrCreateTlsCredentials, resolveConfigDir } from './workspace.js';
+import { loadOrCreateIdentity, loadOrCreateTlsCredentials } from '../workspace/identity-files.js';
+import { resolveConfigDir } from '../workspace/workspace-paths.js';
 
 const USAGE = `usage:
   toq-gateway [up] [--port 9009] [--host localhost] [--name agent] [--mode approval|open|allowlist|dns-verified]

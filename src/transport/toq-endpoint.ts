@@ -147,13 +147,20 @@ export class ToqEndpoint {
     const agent = this.agentNamed(fromAgent);
     const canonical = canonicalAddress(target);
     const key = `${agent.name} ${canonical}`;
-    const existing = this.outbound.get(key);
-    if (existing) {
-      const session = await existing.catch(() => undefined);
-      if (session?.isOpen) return session;
-      if (this.outbound.get(key) === existing) this.outbound.delete(key);
+    for (let attempt = 0; ; attempt++) {
+      // Every caller awaits the one shared promise in the same way, so callers resume in call
+      // order (messages keep their order) and all who joined a dial share its outcome, a failure
+      // included: N queued messages never turn into N dials racing each other.
+      const pending = this.outbound.get(key) ?? this.startDial(key, canonical, agent);
+      const session = await pending;
+      if (session.isOpen || attempt > 0) return session;
+      // A pooled session that has just closed: forget it and dial once more.
+      if (this.outbound.get(key) === pending) this.outbound.delete(key);
     }
-    const dialing = this.dial(canonical, agent);
+  }
+
+  private startDial(key: string, target: string, agent: HostedAgent): Promise<ToqSession> {
+    const dialing = this.dial(target, agent);
     this.outbound.set(key, dialing);
     dialing.then(
       (session) => {
