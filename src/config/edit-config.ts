@@ -290,11 +290,13 @@ function rootInsertion(layout: Layout, keptRoot: readonly TomlStatement[], line:
   const firstHeaderIndex = statements.findIndex((s) => s.kind !== 'keyval');
   const firstHeader = statements[firstHeaderIndex];
   if (firstHeader === undefined) return lineInsertion(text, text.length, [line], nl);
-  const floor = statements.slice(0, firstHeaderIndex).reduce((max, s) => Math.max(max, s.end), 0);
+  // A byte-order mark stays first.
+  const begin = text.charCodeAt(0) === 0xfeff ? 1 : 0;
+  const floor = statements.slice(0, firstHeaderIndex).reduce((max, s) => Math.max(max, s.end), begin);
   let at = firstHeader.start;
   for (;;) {
     if (at <= floor) break;
-    const previousStart = text.lastIndexOf('\n', at - 2) + 1;
+    const previousStart = Math.max(begin, text.lastIndexOf('\n', at - 2) + 1);
     if (previousStart >= at || previousStart < floor || !/^[ \t]*#/.test(text.slice(previousStart, at))) break;
     at = previousStart;
   }

@@ -41,6 +41,8 @@ export interface GatewayOptions {
   readonly agents: readonly GatewayAgentOptions[];
   /** @default "approval" */
   readonly connectionMode?: ConnectionMode;
+  /** The connection policy, when the caller keeps (and persists) it. @default a new one for connectionMode */
+  readonly policy?: PolicyEngine;
   /** TLS certificate for the port. @default a fresh self-signed one (SAN localhost) */
   readonly certificate?: TlsServerCredentials;
   /** Every delivered inbound message. The ack waits for it (commit first, then return). */
@@ -84,7 +86,7 @@ export async function startGateway(options: GatewayOptions): Promise<Gateway> {
   const log = options.log;
   const now = options.now ?? Date.now;
   const credentials = options.certificate ?? createSelfSignedCertificate();
-  const policy = new PolicyEngine({ mode: options.connectionMode ?? 'approval' }, { now });
+  const policy = options.policy ?? new PolicyEngine({ mode: options.connectionMode ?? 'approval' }, { now });
   // The endpoint needs the bound port (for our addresses), the listener needs the endpoint:
   // the TLS callback reads it through this holder, empty until the port is bound.
   const holder: { endpoint?: ToqEndpoint } = {};

@@ -8,8 +8,8 @@ import { parseArgs } from 'node:util';
 import pino from 'pino';
 import { canonicalAddress } from '../protocol/address.js';
 import { GatewayError } from '../protocol/errors.js';
-import { isJsonObject } from '../protocol/json-value.js';
-import { parseConnectionMode } from '../protocol/policy.js';
+import { toJsonText } from '../local-api/json-text.js';
+import { startDaemon } from './daemon.js';
 import { startGateway } from './gateway.js';
 import { loadOrCreateIdentity, loadOrCreateTlsCredentials } from '../workspace/identity-files.js';
 import { resolveConfigDir } from '../workspace/workspace-paths.js';
@@ -45,31 +45,26 @@ async function main(argv: string[]): Promise<number> {
   const name = values.name ?? 'agent';
 
   if (command === 'up') {
-    const port = parsePort(values.port ?? '9009');
-    const { mode, isFallback } = parseConnectionMode(values.mode ?? 'approval');
-    if (isFallback) log.warn({ mode: values.mode }, 'unknown connection mode; using approval (as the reference does)');
-    const gateway = await startGateway({
-      port,
-      host: values.host ?? 'localhost',
-      agents: [{ name, identity }],
-      connectionMode: mode,
-      certificate: loadOrCreateTlsCredentials(configDir),
+    const daemon = await startDaemon({
+      configDir,
       log,
-      onMessage: (envelope) => {
-        // The inbox goes to stdout, one JSON line per message; logs go to stderr.
-        const text = isJsonObject(envelope.body) ? envelope.body['text'] : undefined;
-        process.stdout.write(
-          JSON.stringify({ id: envelope.id, type: envelope.type, from: envelope.from, thread_id: envelope.thread_id, text, body: envelope.body }) + '\n',
-        );
+      ...(values.port !== undefined && { port: parsePort(values.port) }),
+      overrides: {
+        ...(values.name !== undefined && { agentName: values.name }),
+        ...(values.host !== undefined && { host: values.host }),
+        ...(values.mode !== undefined && { connectionMode: values.mode }),
       },
     });
-    log.info({ address: gateway.addressOf(), key: identity.publicKeyText, mode, configDir }, 'toq gateway up');
-    await new Promise<void>((resolve) => {
-      process.once('SIGINT', resolve);
-      process.once('SIGTERM', resolve);
+    // Incoming messages go to stdout, one JSON line each (the same stream SDKs read over SSE);
+    // logs go to stderr.
+    const unsubscribe = daemon.bus.subscribe({}, (message) => {
+      if (message.from !== daemon.address) process.stdout.write(toJsonText(message) + '\n');
     });
-    log.info('shutting down');
-    await gateway.close();
+    log.info({ address: daemon.address, configDir }, 'toq gateway up');
+    process.once('SIGINT', () => void daemon.stop());
+    process.once('SIGTERM', () => void daemon.stop());
+    await daemon.stopped;
+    unsubscribe();
     return 0;
   }
 

@@ -62,6 +62,14 @@ export class HandlerLogFile {
     else this.#stream.once('drain', listener);
   }
 
+  /** Resolves once everything written so far is in the file (or the log is broken). */
+  flush(): Promise<void> {
+    const stream = this.#stream;
+    if (stream === undefined || this.#isBroken || stream.destroyed) return Promise.resolve();
+    // A zero-length write completes after every write queued before it, file open included.
+    return new Promise<void>((resolve) => stream.write('', () => resolve()));
+  }
+
   /** Flushes and closes; a later write reopens the file. */
   async close(): Promise<void> {
     const stream = this.#stream;

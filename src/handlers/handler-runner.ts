@@ -149,20 +149,16 @@ export class HandlerRunner {
    * nothing new.
    */
   reload(specs: readonly HandlerSpec[]): void {
-    const names = new Set<string>();
+    // A hand-edited file may repeat a name (the API refuses that): the later entry wins.
+    const byName = new Map<string, HandlerSpec>();
     for (const spec of specs) {
-      if (names.has(spec.name)) this.#log.warn({ handler: spec.name }, 'duplicate handler name; the later entry wins');
-      names.add(spec.name);
+      if (byName.has(spec.name)) this.#log.warn({ handler: spec.name }, 'duplicate handler name; the later entry wins');
+      byName.set(spec.name, spec);
     }
-    this.#specs = Object.freeze([...specs]);
-    const seen = new Set<string>();
-    for (const spec of [...specs].reverse()) {
-      if (seen.has(spec.name)) continue;
-      seen.add(spec.name);
-      this.#place(spec);
-    }
+    this.#specs = Object.freeze(specs.filter((spec) => byName.get(spec.name) === spec));
+    for (const spec of this.#specs) this.#place(spec);
     for (const [name, instance] of this.#instances) {
-      if (!names.has(name)) this.#retire(name, instance);
+      if (!byName.has(name)) this.#retire(name, instance);
     }
   }
 

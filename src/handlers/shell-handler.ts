@@ -224,7 +224,8 @@ export class ShellHandler {
         this.#procs.delete(pid);
         const outcome: ShellRunOutcome = proc.stopReason ?? 'exited';
         this.#log.debug({ handler: this.name, pid, code, signal, outcome }, 'handler process ended');
-        resolve({ outcome, pid, code, signal });
+        // A finished run has its output in the log file, not only in the stream's buffer.
+        void this.#logFile.flush().then(() => resolve({ outcome, pid, code, signal }));
       });
     });
   }

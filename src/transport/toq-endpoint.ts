@@ -69,8 +69,8 @@ export interface ToqEndpointOptions {
 }
 
 export class ToqEndpoint {
-  private readonly agents: ReadonlyMap<string, HostedAgent>;
-  private readonly defaultAgent: HostedAgent;
+  private readonly agents: Map<string, HostedAgent>;
+  private defaultAgent: HostedAgent;
   private readonly outbound = new Map<string, Promise<ToqSession>>();
   private readonly inbound = new Set<ToqSession>();
   private readonly pendingSockets = new Set<Duplex>();
@@ -91,6 +91,28 @@ export class ToqEndpoint {
     const window = new DedupWindow({ now: this.now });
     this.dedup = options.dedup ?? window;
     this.resolveTarget = options.resolveTarget ?? resolveToqTarget;
+  }
+
+  /** The agent as it is now (its identity changes with key rotation). */
+  agent(name?: string): HostedAgent {
+    return this.agentNamed(name);
+  }
+
+  /**
+   * Key rotation: new sessions of `agentName`, both ways, use `identity` (the reference keeps the
+   * old key for inbound connections until a restart, spec §21 item 12); its open sessions, which
+   * were authenticated with the old key, are closed gracefully.
+   */
+  async rotateIdentity(agentName: string, identity: Identity): Promise<void> {
+    const current = this.agentNamed(agentName);
+    const next: HostedAgent = { ...current, identity, card: { ...current.card, public_key: identity.publicKeyText } };
+    this.agents.set(agentName, next);
+    if (this.defaultAgent.name === agentName) this.defaultAgent = next;
+    const outbound = await Promise.all(
+      [...this.outbound.entries()].filter(([key]) => key.startsWith(`${agentName} `)).map(([, p]) => p.catch(() => undefined)),
+    );
+    const stale = [...this.inbound, ...outbound].filter((s): s is ToqSession => s !== undefined && s.local.agentName === agentName);
+    await Promise.all(stale.map((s) => s.close()));
   }
 
   /** Inbound sessions currently open. */
@@ -264,6 +286,7 @@ export class ToqEndpoint {
         address: established.peer.address,
         agentName: established.peer.agentName,
         card: established.peer.card,
+        sessionId: established.peer.sessionId,
       },
       local: { identity: established.local.identity, address: established.local.address, agentName: established.local.agentName },
       nextSendSequence: established.nextSendSequence,

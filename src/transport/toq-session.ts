@@ -48,6 +48,8 @@ export interface SessionPeer {
   readonly agentName: string;
   /** The card the peer sent in setup (spec §6.2). */
   readonly card?: AgentCard;
+  /** The receiver's `sess-…` id from the handshake (spec §4.2). */
+  readonly sessionId?: string;
 }
 
 export interface SessionLocal {
@@ -128,6 +130,8 @@ export class ToqSession {
   readonly peer: SessionPeer;
   readonly local: SessionLocal;
   readonly closed: Promise<Error | undefined>;
+  /** Epoch milliseconds when the session was established. */
+  readonly connectedAt: number;
 
   private readonly socket: Duplex;
   private readonly decoder: FrameDecoder;
@@ -192,6 +196,7 @@ export class ToqSession {
     this.decoder = options.decoder ?? new FrameDecoder();
     this.decoder.setMaxFrameBytes(options.maxFrameBytes ?? MAX_FRAME_BYTES);
     this.lastReceivedAt = this.now();
+    this.connectedAt = this.lastReceivedAt;
     this.closed = new Promise((resolve) => (this.resolveClosed = resolve));
 
     this.socket.on('data', (chunk: Buffer) => this.onData(chunk));

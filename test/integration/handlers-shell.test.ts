@@ -239,7 +239,8 @@ describe('HandlerRunner with shell handlers', () => {
       expect(isAlive(pid)).toBe(false);
       expect(runner.list()[0]!.active).toBe(0);
 
-      runner.reload([parseHandlerSpec({ name: 'bobs', command: 'echo reloaded' })]);
+      runner.reload([parseHandlerSpec({ name: 'bobs', command: 'echo first' }), parseHandlerSpec({ name: 'bobs', command: 'echo reloaded' })]);
+      expect(runner.list().map((h) => [h.name, h.command])).toEqual([['bobs', 'echo reloaded']]);
       expect(runner.dispatch(MESSAGE)).toEqual(['bobs']);
       await runner.whenIdle();
       expect(await readFile(join(logDir, 'handler-bobs.log'), 'utf8')).toMatch(/\] reloaded\n$/);

@@ -52,6 +52,7 @@ describe('gateway processes', () => {
     dirs.push(dir);
     const bob = run(['up', '--port', '0', '--name', 'bob', '--mode', 'open', '--config-dir', join(dir, 'bob')]);
     const up = await firstLine(bob.stderr!, (v) => v['msg'] === 'toq gateway up');
+    expect(statSync(join(dir, 'bob', 'gateway.db')).isFile()).toBe(true);
     const address = String(up['address']);
     expect(address).toMatch(/^toq:\/\/localhost:\d+\/bob$/);
     // Keys were created in the workspace with owner-only permissions.
@@ -62,7 +63,7 @@ describe('gateway processes', () => {
     const result = await firstLine(alice.stdout!, (v) => 'status' in v);
     expect(result['status']).toBe('delivered');
     const received = await inbox;
-    expect(received['text']).toBe('hello from another process');
+    expect(received['body']).toEqual({ text: 'hello from another process' });
     expect(received['id']).toBe(result['id']);
 
     const exited = new Promise<number | null>((resolve) => bob.once('exit', resolve));

@@ -55,6 +55,9 @@ const SHAPES: Record<string, string> = {
   'array-of-tables-last': 'agent_name = "alice"\n\n[[things]]\na = 1\n\n[[things]]\na = 2\n',
   subtables: 'port = 1\n[agents.x]\na2a = "http://a"\n[agents.x.extra]\ny = 1\n[agents.z]\ntoq = "toq://h/z"\n',
   'port-as-table': '[port]\nvalue = 1\n\n[agents.x]\na2a = "http://a"\n',
+  'tricky-tokens': 'a = "x # not a comment" # real\nb = \'y # z\'\nc = \'\'\'\n[agents.q]\n\'\'\'\nd = 1979-05-27 07:32:00Z\n[ agents . "x" ] # header comment\na2a = "http://a"\n',
+  'indented-and-dotted-in-table': 'port = 1\n[agents]\n  x.a2a = "http://a"\n  z = { toq = "toq://h/z" }\n',
+  'byte-order-mark': '\uFEFF# c\n[agents.x]\na2a = "http://a"\n',
   'setup-file': fixture('reference/config-setup-a2a.toml'),
   'gateway-file': fixture('gateway-config.toml'),
 };
@@ -146,6 +149,10 @@ describe('edit-config: the top-level-key trap', () => {
   it('puts a key before the first table when the root has no keys, above the comments that introduce it', () => {
     const text = '# file header\n\n# the x agent\n[agents.x]\na2a = "http://a"\n';
     expect(setConfigKey(text, 'port', 9010)).toBe('# file header\n\nport = 9010\n\n# the x agent\n[agents.x]\na2a = "http://a"\n');
+  });
+
+  it('keeps a byte-order mark first', () => {
+    expect(setConfigKey('\uFEFF# c\n[agents.x]\na2a = "http://a"\n', 'port', 1)).toBe('\uFEFFport = 1\n\n# c\n[agents.x]\na2a = "http://a"\n');
   });
 
   it('replaces only the value, keeping an inline comment and spacing', () => {

@@ -1,0 +1,319 @@
+// The daemon: the composition root behind `toq up`. It reads the workspace (config, keys,
+// permissions, handlers), opens the store, starts the public port (toq + HTTP), the outbox and
+// the handlers, keeps state.json current, and stops all of it in order. Every piece it wires
+// lives in its own layer; this file only connects them.
+
+import { existsSync } from 'node:fs';
+import { join } from 'node:path';
+import type { Logger } from 'pino';
+import { loadConfigFile } from '../config/load-config.js';
+import type { Config } from '../config/config-schema.js';
+import { DurableDedup } from '../delivery/durable-dedup.js';
+import { Outbox } from '../delivery/outbox.js';
+import { HandlerRunner } from '../handlers/handler-runner.js';
+import type { HandlerMessage } from '../handlers/handler-message.js';
+import { createLocalApiHandler } from '../local-api/local-api-handler.js';
+import type { IncomingMessageJson } from '../local-api/local-api-deps.js';
+import { wireJson } from '../protocol/canonical-json.js';
+import type { Envelope } from '../protocol/envelope.js';
+import type { Identity } from '../protocol/ed25519.js';
+import { PolicyEngine, parseConnectionMode } from '../protocol/policy.js';
+import { isValidAgentName } from '../protocol/address.js';
+import { ConfigError } from '../config/config-error.js';
+import { formatTimestamp } from '../protocol/timestamp.js';
+import { openSqliteStore } from '../store/sqlite-store.js';
+import type { GatewayStore } from '../store/gateway-store.js';
+import type { ToqSession } from '../transport/toq-session.js';
+import { readHandlersFile } from '../workspace/handlers-file.js';
+import { loadOrCreateIdentity, loadTlsCredentials } from '../workspace/identity-files.js';
+import { permissionsToPolicyState, policyStateToPermissions, readPermissionsFile, writePermissionsFileSync } from '../workspace/permissions-file.js';
+import { removePidFile, writePidFile } from '../workspace/pid-file.js';
+import { StateFileWriter } from '../workspace/state-file.js';
+import { workspacePaths, type WorkspacePaths } from '../workspace/workspace-paths.js';
+import { ApiStreams } from './api-streams.js';
+import { startGateway, type Gateway } from './gateway.js';
+import { createLocalApiFacade } from './local-api-facade.js';
+import { MessageBus } from './message-bus.js';
+
+export const GATEWAY_VERSION = '0.1.0';
+
+export interface DaemonOptions {
+  readonly configDir: string;
+  readonly log: Logger;
+  /** Overrides config.toml's port (tests use 0). */
+  readonly port?: number;
+  /** Command-line overrides of config.toml (`up --name --host --mode`). */
+  readonly overrides?: { readonly agentName?: string; readonly host?: string; readonly connectionMode?: string };
+  /** Interface to bind. @default "0.0.0.0" (as the reference) */
+  readonly bindAddress?: string;
+  /** The environment handlers inherit and providers read keys from. @default process.env */
+  readonly env?: Readonly<Record<string, string | undefined>>;
+  /** Outbox retry schedule (tests shorten it). */
+  readonly outboxBackoffMs?: readonly number[];
+  readonly now?: () => number;
+}
+
+export interface Daemon {
+  readonly port: number;
+  readonly address: string;
+  readonly config: Config;
+  readonly paths: WorkspacePaths;
+  readonly gateway: Gateway;
+  readonly store: GatewayStore;
+  readonly outbox: Outbox;
+  /** The live message feed (incoming messages and our own sends). */
+  readonly bus: MessageBus;
+  /** Resolves when the daemon has stopped (after stop() or POST /v1/daemon/shutdown). */
+  readonly stopped: Promise<void>;
+  stop(): Promise<void>;
+}
+
+/** History types the reference records (local-API spec §3.1): not chunks, not acks. */
+const HISTORY_TYPES: ReadonlySet<string> = new Set(['message.send', 'thread.close', 'message.stream.end']);
+
+export async function startDaemon(options: DaemonOptions): Promise<Daemon> {
+  const log = options.log;
+  const now = options.now ?? Date.now;
+  const env = options.env ?? process.env;
+  const paths = workspacePaths(options.configDir);
+  const warn = (w: { key?: string; message: string }): void => log.warn({ key: w.key }, w.message);
+  const config = withOverrides(loadConfigFile(paths.config, { warn }), options.overrides ?? {}, warn);
+
+  let identity: Identity = loadOrCreateIdentity(options.configDir);
+  const certificate = loadTlsCredentials(options.configDir, {
+    ...(config.tlsCert !== undefined && { tlsCert: config.tlsCert }),
+    ...(config.tlsKey !== undefined && { tlsKey: config.tlsKey }),
+  });
+  const store = openSqliteStore({ path: join(options.configDir, 'gateway.db') });
+
+  // permissions.toml stays the source of truth for rules (the reference's CLI edits it while the
+  // daemon is down); reply grants, which it cannot hold, live in the store.
+  const permissions = existsSync(paths.permissions)
+    ? readPermissionsFile(paths.permissions, { warn })
+    : undefined;
+  const state = permissions ? permissionsToPolicyState(permissions) : undefined;
+  const saved = store.loadPolicy();
+  const policy = PolicyEngine.fromJSON(
+    { approved: state?.approved ?? [], blocked: state?.blocked ?? [], pending: state?.pending ?? [], replyGrants: saved?.replyGrants ?? [] },
+    { mode: config.connectionMode, maxPending: config.maxPendingApprovals },
+    { now },
+  );
+  const persistPolicy = (): void => {
+    const snapshot = policy.toJSON();
+    writePermissionsFileSync(paths.permissions, policyStateToPermissions(snapshot));
+    store.savePolicy(snapshot);
+  };
+
+  const bus = new MessageBus();
+  const sessionsSeen = new WeakSet<ToqSession>();
+  const holder: { handlers?: HandlerRunner; streams?: ApiStreams } = {};
+
+  const onMessage = (envelope: Envelope, session: ToqSession): void => {
+    if (!sessionsSeen.has(session)) {
+      sessionsSeen.add(session);
+      store.upsertPeer(session.peer.publicKeyText, session.peer.address, now());
+    }
+    const receivedAt = now();
+    if (HISTORY_TYPES.has(envelope.type)) {
+      // Commit before the ack (the session acks when this returns). A duplicate was committed
+      // before: nothing more to do, the session acks it again.
+      const isNew = store.recordInbound({
+        id: envelope.id,
+        agent: session.local.agentName,
+        type: envelope.type,
+        from: envelope.from,
+        peerKey: session.peer.publicKeyText,
+        thread_id: envelope.thread_id ?? null,
+        reply_to: envelope.reply_to ?? null,
+        content_type: envelope.content_type ?? null,
+        body: envelope.body === undefined ? null : wireJson(envelope.body),
+        receivedAtMs: receivedAt,
+      });
+      if (!isNew) return;
+    } else {
+      store.rememberSeen(session.peer.publicKeyText, envelope.id, receivedAt);
+    }
+    const message = toIncomingJson(envelope, receivedAt);
+    bus.publish(message);
+    if (envelope.type !== 'message.stream.chunk') {
+      const handlerMessage: HandlerMessage = { ...message, fromKey: session.peer.publicKeyText };
+      holder.handlers?.dispatch(handlerMessage);
+    }
+  };
+
+  const stateHolder: { writer?: StateFileWriter } = {};
+  let stopRequested: () => void = () => undefined;
+  const stopSignal = new Promise<void>((resolve) => (stopRequested = resolve));
+
+  const facadeHolder: { handle?: ReturnType<typeof createLocalApiHandler> } = {};
+  const gateway = await startGateway({
+    port: options.port ?? config.port,
+    host: config.host,
+    bindAddress: options.bindAddress ?? '0.0.0.0',
+    agents: [{ name: config.agentName, identity }],
+    policy,
+    certificate,
+    dedup: new DurableDedup({ store, now }),
+    onMessage,
+    httpHandler: (req, res) => facadeHolder.handle!(req, res),
+    log,
+    now,
+  });
+  const address = gateway.addressOf();
+
+  const outbox = new Outbox(
+    { store, send: (target, fields, sendOptions) => gateway.send(target, fields, sendOptions), now, log: log.child({ component: 'outbox' }) },
+    { outboxTtlMs: config.outboxTtl * 1000, ...(options.outboxBackoffMs !== undefined && { backoffMs: options.outboxBackoffMs }) },
+  );
+  outbox.start();
+
+  const toqUrl = `http://127.0.0.1:${gateway.port}`;
+  const loadHandlers = () =>
+    existsSync(paths.handlers) ? readHandlersFile(paths.handlers, { warn }) : [];
+  holder.handlers = new HandlerRunner(loadHandlers(), { logDir: paths.handlerLogsDir, toqUrl, env, cwd: process.cwd() }, { log: log.child({ component: 'handlers' }) });
+
+  holder.streams = new ApiStreams(
+    gateway.endpoint,
+    {
+      onEnded: ({ id, threadId, type }) => bus.publish({ id, type, from: gateway.addressOf(), thread_id: threadId, timestamp: formatTimestamp(now()) }),
+    },
+    log,
+    now,
+  );
+
+  facadeHolder.handle = createLocalApiHandler(
+    createLocalApiFacade({
+      config,
+      configDir: options.configDir,
+      paths,
+      gateway,
+      store,
+      outbox,
+      bus,
+      policy,
+      persistPolicy,
+      handlers: holder.handlers,
+      loadHandlers,
+      streams: holder.streams,
+      version: GATEWAY_VERSION,
+      now,
+      log,
+      identity: () => identity,
+      setIdentity: (next) => {
+        identity = next;
+      },
+      requestStop: () => stopRequested(),
+    }),
+    log.child({ component: 'local-api' }),
+  );
+
+  writePidFile(paths.pid);
+  const writer = new StateFileWriter(
+    paths.state,
+    {
+      activeConnections: 0,
+      address,
+      connectionMode: config.connectionModeText,
+      messagesIn: store.getCounter('messages_in'),
+      messagesOut: store.getCounter('messages_out'),
+      pid: process.pid,
+      port: gateway.port,
+    },
+    {},
+    { now, onError: (err) => log.warn({ err }, 'state.json write failed') },
+  );
+  writer.start();
+  stateHolder.writer = writer;
+  // Keep state.json current (the reference writes it once): counters and connections.
+  const stateTimer = setInterval(() => {
+    writer.update({
+      activeConnections: gateway.endpoint.inboundSessions().length,
+      messagesIn: store.getCounter('messages_in'),
+      messagesOut: store.getCounter('messages_out'),
+    });
+  }, 1_000);
+  stateTimer.unref();
+
+  // Retention: history and finished outbox entries by age, seen ids never younger than the TTL.
+  const pruneTimer = setInterval(() => prune(), 60 * 60_000);
+  pruneTimer.unref();
+  const prune = (): void => {
+    const day = 24 * 60 * 60_000;
+    const days = config.historyRetentionDays;
+    store.prune({
+      nowMs: now(),
+      outboxTtlMs: config.outboxTtl * 1000,
+      ...(days > 0 && { historyOlderThanMs: now() - days * day, finishedOutboxOlderThanMs: now() - days * day }),
+      seenOlderThanMs: now() - config.outboxTtl * 1000,
+    });
+  };
+  prune();
+
+  log.info({ address, port: gateway.port, key: identity.publicKeyText, mode: config.connectionModeText }, 'toq daemon up');
+
+  let stopping: Promise<void> | undefined;
+  const stop = (): Promise<void> => {
+    stopping ??= (async () => {
+      clearInterval(stateTimer);
+      clearInterval(pruneTimer);
+      await holder.handlers?.close();
+      await outbox.stop();
+      await gateway.close();
+      persistPolicy();
+      store.close();
+      await writer.remove();
+      removePidFile(paths.pid);
+      log.info('toq daemon stopped');
+    })();
+    return stopping;
+  };
+  const stopped = stopSignal.then(() => stop());
+
+  return {
+    port: gateway.port,
+    address,
+    config,
+    paths,
+    gateway,
+    store,
+    outbox,
+    bus,
+    stopped,
+    stop: async () => {
+      stopRequested();
+      await stopped;
+    },
+  };
+}
+
+function withOverrides(config: Config, o: NonNullable<DaemonOptions['overrides']>, warn: (w: { message: string }) => void): Config {
+  if (o.agentName !== undefined && !isValidAgentName(o.agentName)) {
+    throw new ConfigError('agent_name', `agent name must be lowercase letters, digits and inner hyphens, got "${o.agentName}"`);
+  }
+  let mode = config.connectionMode;
+  if (o.connectionMode !== undefined) {
+    const parsed = parseConnectionMode(o.connectionMode);
+    if (parsed.isFallback) warn({ message: `unknown connection mode "${o.connectionMode}"; using approval (as the reference does)` });
+    mode = parsed.mode;
+  }
+  return Object.freeze({
+    ...config,
+    ...(o.agentName !== undefined && { agentName: o.agentName }),
+    ...(o.host !== undefined && { host: o.host }),
+    ...(o.connectionMode !== undefined && { connectionMode: mode, connectionModeText: o.connectionMode }),
+  });
+}
+
+/** An envelope as the SSE/history IncomingMessage (local-API spec §4). */
+export function toIncomingJson(envelope: Envelope, receivedAtMs: number): IncomingMessageJson {
+  return {
+    id: envelope.id,
+    type: envelope.type,
+    from: envelope.from,
+    ...(envelope.body !== undefined && { body: envelope.body }),
+    ...(envelope.thread_id !== undefined && { thread_id: envelope.thread_id }),
+    ...(envelope.reply_to !== undefined && { reply_to: envelope.reply_to }),
+    ...(envelope.content_type !== undefined && { content_type: envelope.content_type }),
+    timestamp: formatTimestamp(receivedAtMs),
+  };
+}
