@@ -10,11 +10,11 @@ export interface BenchChild<T> {
   stop(): Promise<void>;
 }
 
-export async function startChild<T>(script: string): Promise<BenchChild<T>> {
+export async function startChild<T>(script: string, args: readonly string[] = []): Promise<BenchChild<T>> {
   const path = fileURLToPath(new URL(script, import.meta.url));
   // BENCH_CHILD_NODE_ARGS adds node flags to the child, e.g. "--cpu-prof --cpu-prof-dir=/tmp/p".
   const extra = (process.env['BENCH_CHILD_NODE_ARGS'] ?? '').split(' ').filter(Boolean);
-  const child: ChildProcess = spawn(process.execPath, [...extra, '--import', 'tsx', path], { stdio: ['pipe', 'pipe', 'inherit'] });
+  const child: ChildProcess = spawn(process.execPath, [...extra, '--import', 'tsx', path, ...args], { stdio: ['pipe', 'pipe', 'inherit'] });
   const lines = createInterface({ input: child.stdout! });
   const info = await new Promise<T>((resolve, reject) => {
     lines.once('line', (line) => resolve(JSON.parse(line) as T));

@@ -3,6 +3,7 @@
 
 const SUITES: Record<string, () => Promise<void>> = {
   wire: async () => (await import('./wire.js')).runWireBench(),
+  daemon: async () => (await import('./daemon.js')).runDaemonBench(),
 };
 
 const wanted = process.argv.slice(2).filter((a) => !a.startsWith('-'));

@@ -21,6 +21,7 @@ import { PolicyEngine, parseConnectionMode } from '../protocol/policy.js';
 import { isValidAgentName } from '../protocol/address.js';
 import { ConfigError } from '../config/config-error.js';
 import { formatTimestamp } from '../protocol/timestamp.js';
+import { GroupCommit } from '../store/group-commit.js';
 import { openSqliteStore } from '../store/sqlite-store.js';
 import type { GatewayStore } from '../store/gateway-store.js';
 import type { ToqSession } from '../transport/toq-session.js';
@@ -108,7 +109,20 @@ export async function startDaemon(options: DaemonOptions): Promise<Daemon> {
   const sessionsSeen = new WeakSet<ToqSession>();
   const holder: { handlers?: HandlerRunner; streams?: ApiStreams } = {};
 
-  const onMessage = (envelope: Envelope, session: ToqSession): void => {
+  // Writes of the same event-loop turn share one transaction (one fsync): see group-commit.ts.
+  const groupCommit = new GroupCommit((fn) => store.transaction(fn));
+
+  const onMessage = (envelope: Envelope, session: ToqSession): Promise<void> => groupCommit.run(() => commitInbound(envelope, session)).then((message) => {
+    if (message === undefined) return;
+    bus.publish(message);
+    if (envelope.type !== 'message.stream.chunk') {
+      const handlerMessage: HandlerMessage = { ...message, fromKey: session.peer.publicKeyText };
+      holder.handlers?.dispatch(handlerMessage);
+    }
+  });
+
+  /** The inbound record, committed before the ack; undefined for a duplicate (already committed). */
+  const commitInbound = (envelope: Envelope, session: ToqSession): IncomingMessageJson | undefined => {
     if (!sessionsSeen.has(session)) {
       sessionsSeen.add(session);
       store.upsertPeer(session.peer.publicKeyText, session.peer.address, now());
@@ -129,16 +143,11 @@ export async function startDaemon(options: DaemonOptions): Promise<Daemon> {
         body: envelope.body === undefined ? null : wireJson(envelope.body),
         receivedAtMs: receivedAt,
       });
-      if (!isNew) return;
+      if (!isNew) return undefined;
     } else {
       store.rememberSeen(session.peer.publicKeyText, envelope.id, receivedAt);
     }
-    const message = toIncomingJson(envelope, receivedAt);
-    bus.publish(message);
-    if (envelope.type !== 'message.stream.chunk') {
-      const handlerMessage: HandlerMessage = { ...message, fromKey: session.peer.publicKeyText };
-      holder.handlers?.dispatch(handlerMessage);
-    }
+    return toIncomingJson(envelope, receivedAt);
   };
 
   const stateHolder: { writer?: StateFileWriter } = {};
@@ -162,7 +171,13 @@ export async function startDaemon(options: DaemonOptions): Promise<Daemon> {
   const address = gateway.addressOf();
 
   const outbox = new Outbox(
-    { store, send: (target, fields, sendOptions) => gateway.send(target, fields, sendOptions), now, log: log.child({ component: 'outbox' }) },
+    {
+      store,
+      send: (target, fields, sendOptions) => gateway.send(target, fields, sendOptions),
+      now,
+      log: log.child({ component: 'outbox' }),
+      commit: (record) => groupCommit.run(record),
+    },
     { outboxTtlMs: config.outboxTtl * 1000, ...(options.outboxBackoffMs !== undefined && { backoffMs: options.outboxBackoffMs }) },
   );
   outbox.start();
@@ -193,6 +208,7 @@ export async function startDaemon(options: DaemonOptions): Promise<Daemon> {
       policy,
       persistPolicy,
       handlers: holder.handlers,
+      commit: (op) => groupCommit.run(op),
       loadHandlers,
       streams: holder.streams,
       version: GATEWAY_VERSION,

@@ -51,6 +51,8 @@ export interface FacadeDeps {
   readonly policy: PolicyEngine;
   persistPolicy(): void;
   readonly handlers: HandlerRunner;
+  /** Group commit: the op runs in the next shared transaction; resolves after it committed. */
+  commit<T>(op: () => T): Promise<T>;
   loadHandlers(): HandlerSpec[];
   readonly streams: ApiStreams;
   readonly version: string;
@@ -94,15 +96,17 @@ export function createLocalApiFacade(d: FacadeDeps): LocalApiDeps {
       ...(request.body !== undefined && { body: request.body }),
       ...(request.reply_to !== undefined && { reply_to: request.reply_to }),
     });
-    publishOutgoing({ id: result.id, type, thread_id: result.thread_id }, request, to);
-    return result;
+    return { ...result, type, to };
   };
 
   return {
     messages: {
       async sendOne(request, { wait, timeoutMs }) {
         const to = canonicalAddress(request.to);
-        const queued = enqueue(request, to, request.thread_id ?? randomUUID());
+        // Committed (with other sends of the same moment, one fsync) before we answer.
+        const committed = await d.commit(() => enqueue(request, to, request.thread_id ?? randomUUID()));
+        publishOutgoing(committed, request, to);
+        const queued = { id: committed.id, status: committed.status, thread_id: committed.thread_id, timestamp: committed.timestamp };
         if (!wait) return queued;
         const outcome = await d.outbox.waitForOutcome(queued.id, { timeoutMs, untilFirstFailure: true });
         switch (outcome.status) {
@@ -116,16 +120,17 @@ export function createLocalApiFacade(d: FacadeDeps): LocalApiDeps {
         }
       },
       async sendMany(request) {
-        const results = request.to.map((raw) => {
+        const results = await d.commit(() => request.to.map((raw) => {
           try {
             const to = canonicalAddress(raw);
             const queued = enqueue(request, to, request.thread_id ?? randomUUID());
-            return { to, id: queued.id, thread_id: queued.thread_id, status: 'queued' as const };
+            return { to, id: queued.id, thread_id: queued.thread_id, status: 'queued' as const, type: queued.type };
           } catch (err) {
             return { to: raw, id: '', thread_id: request.thread_id ?? '', status: 'failed' as const, error: (err as Error).message };
           }
-        });
-        return { results, timestamp: formatTimestamp(d.now()) };
+        }));
+        for (const r of results) if (r.status === 'queued') publishOutgoing({ id: r.id, type: r.type, thread_id: r.thread_id }, request, r.to);
+        return { results: results.map(({ type: _type, ...rest }) => rest), timestamp: formatTimestamp(d.now()) };
       },
       history(query) {
         const cap = config.messageHistoryLimit ?? DEFAULT_HISTORY_LIMIT;

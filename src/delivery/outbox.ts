@@ -51,6 +51,11 @@ export interface OutboxDeps {
   readonly log: Logger;
   /** @default real timers (unref'd) */
   readonly timers?: OutboxTimers;
+  /**
+   * Runs the record of an attempt's outcome; the daemon passes a group commit so the outcomes of
+   * many acks share one transaction. @default run it now
+   */
+  readonly commit?: (record: () => void) => Promise<void>;
 }
 
 export interface OutboxOptions {
@@ -127,6 +132,7 @@ export class Outbox {
   private readonly now: () => number;
   private readonly log: Logger;
   private readonly timers: OutboxTimers;
+  private readonly commit: (record: () => void) => Promise<void>;
   private readonly ttlMs: number;
   private readonly backoffMs: readonly number[];
   private readonly steadyRetryMs: number;
@@ -149,6 +155,11 @@ export class Outbox {
     this.now = deps.now;
     this.log = deps.log;
     this.timers = deps.timers ?? REAL_TIMERS;
+    this.commit =
+      deps.commit ??
+      (async (record) => {
+        record();
+      });
     this.ttlMs = checkMs(options.outboxTtlMs ?? OUTBOX_TTL_MS, 'outboxTtlMs');
     this.backoffMs = (options.backoffMs ?? OUTBOX_BACKOFF_MS).map((ms, i) => checkMs(ms, `backoffMs[${i}]`));
     this.steadyRetryMs = checkMs(options.steadyRetryMs ?? OUTBOX_STEADY_RETRY_MS, 'steadyRetryMs');
@@ -377,7 +388,10 @@ export class Outbox {
     } catch (err) {
       verdict = verdictForError(err);
     }
-    this.settle(entry, verdict);
+    await this.commit(() => this.settle(entry, verdict)).catch((err: unknown) => {
+      // The store is gone (stopping): the entry stays 'sending' and start() requeues it.
+      this.log.warn({ err, id: entry.id }, 'outbox: could not record an attempt; it will be retried after restart');
+    });
   }
 
   /** Records what one attempt came to. The entry is as claimed (status 'sending'). */

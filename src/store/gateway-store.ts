@@ -84,6 +84,11 @@ export interface GatewayStore {
   /** Adds `by` (default 1) and returns the new value. */
   incrementCounter(name: CounterName, by?: number): number;
 
+  /**
+   * Runs `fn` in one transaction: the store calls it makes commit together, once (nested calls
+   * are savepoints). Used for group commit (see group-commit.ts).
+   */
+  transaction<T>(fn: () => T): T;
   // ---- retention, lifecycle ----
   /** Never removes queued or sending entries, nor seen ids younger than outboxTtlMs. */
   prune(options: PruneOptions): PruneResult;

@@ -233,6 +233,11 @@ export class MemoryStore implements GatewayStore {
     return { history, seen, outbox };
   }
 
+  /** No rollback in memory: a throwing fn keeps what it already wrote (unit tests only). */
+  transaction<T>(fn: () => T): T {
+    return fn();
+  }
+
   close(): void {
     this.isClosed = true;
   }

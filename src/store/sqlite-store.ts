@@ -294,6 +294,12 @@ export class SqliteStore implements GatewayStore {
     return this.run('prune', () => this.tx.prune(options));
   }
 
+  /** Errors thrown by `fn` pass through as they are (the store calls inside wrap their own). */
+  transaction<T>(fn: () => T): T {
+    if (!this.db.open) throw new StoreError('store_closed', 'cannot run a transaction: the store is closed');
+    return this.db.transaction(fn)();
+  }
+
   close(): void {
     if (this.db.open) this.db.close();
   }

@@ -165,6 +165,7 @@ export class ToqSession {
   private isBroken = false;
   private outFrames: Buffer[] = [];
   private readonly inboundFrames: Buffer[] = [];
+  private readonly deliveriesUnderway = new Map<string, Promise<void>>();
   private isDrainScheduled = false;
   private isFlushScheduled = false;
   private counters = { envelopesSent: 0, envelopesReceived: 0, heartbeatsAnswered: 0 };
@@ -460,15 +461,17 @@ export class ToqSession {
     }
   }
 
+  /**
+   * Starts the delivery at once (so deliveries of several frames, and of several sessions, can
+   * share one store commit) and queues the answer, so acks still leave in arrival order and each
+   * only after its own delivery has settled.
+   */
   private onDeliverable(envelope: Envelope): void {
     this.unackedInbound += 1;
+    const delivery = this.deliver(envelope);
     this.enqueueInbound(async () => {
       try {
-        // A retry of the same id may have arrived while the first copy was being committed.
-        if (!this.seenIds.seen(envelope.id)) {
-          await this.onEnvelope?.(envelope, this);
-          this.seenIds.remember(envelope.id);
-        }
+        await delivery;
       } catch (err) {
         if (err instanceof ProtocolError) {
           // Refused by the receiving side's rules (e.g. a reply-only peer off its threads).
@@ -485,6 +488,23 @@ export class ToqSession {
       }
       await this.sendAck(envelope.id);
     });
+  }
+
+  /** Delivers one envelope once: a copy that arrives while the first is being committed waits for it. */
+  private deliver(envelope: Envelope): Promise<void> {
+    const underway = this.deliveriesUnderway.get(envelope.id);
+    if (underway !== undefined) return underway;
+    if (this.seenIds.seen(envelope.id)) return Promise.resolve();
+    const delivery = (async () => {
+      await this.onEnvelope?.(envelope, this);
+      this.seenIds.remember(envelope.id);
+    })();
+    this.deliveriesUnderway.set(envelope.id, delivery);
+    const forget = (): void => {
+      this.deliveriesUnderway.delete(envelope.id);
+    };
+    delivery.then(forget, forget);
+    return delivery;
   }
 
   private async sendAck(ackId: string): Promise<void> {

@@ -52,12 +52,10 @@ export class RawPeer {
 
   /** TLS with the toq client options; resolves after the handshake. */
   static async connectTls(port: number, options: RawTlsOptions = {}): Promise<RawPeer> {
-    const socket = connectTls({
-      host: '127.0.0.1',
-      port,
-      ...toqClientTlsOptions(options.session === undefined ? {} : { session: options.session }),
-      ...options.overrides,
-    });
+    const base = toqClientTlsOptions(options.session === undefined ? {} : { session: options.session });
+    // Overrides (e.g. TLS versions) only take effect without the shared secure context.
+    if (options.overrides !== undefined) delete base.secureContext;
+    const socket = connectTls({ host: '127.0.0.1', port, ...base, ...options.overrides });
     const peer = new RawPeer(socket);
     await new Promise<void>((resolve, reject) => {
       socket.once('secureConnect', resolve);

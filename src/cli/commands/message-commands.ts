@@ -3,12 +3,13 @@
 // connection by running the daemon entry's one-shot `send` (the reference also sends directly).
 
 import { spawn } from 'node:child_process';
+import { randomUUID } from 'node:crypto';
 import { tryParseAddress } from '../../protocol/address.js';
 import type { IncomingMessageJson, SingleSendResult } from '../../local-api/local-api-deps.js';
 import type { CliContext } from '../cli-context.js';
 import type { Command } from '../command.js';
 import { daemonCommand } from '../daemon-entry.js';
-import { ApiRequestError } from '../api-client.js';
+import { ApiRequestError, type ApiClient } from '../api-client.js';
 import { CliError, EXIT_NOT_REACHABLE, EXIT_NOT_RUNNING, EXIT_TIMEOUT, UsageError } from '../exit-codes.js';
 import { bodyText, columns } from '../format.js';
 import { integerOption, parseCommand } from '../parse-command.js';
@@ -38,18 +39,23 @@ export const sendCommand: Command = {
     const daemon = findRunningDaemon(ctx.paths);
     if (daemon === undefined) return sendDirect(ctx, to, text, { threadId: values['thread-id'], isClosing: values['close-thread'] === true, timeoutS });
     const isWaiting = values['no-wait'] !== true;
+    // Chosen here so that a failed send can be found in the outbox afterwards.
+    const threadId = values['thread-id'] ?? randomUUID();
     let result: SingleSendResult;
     try {
       const response = await daemon.api.request('POST', '/v1/messages', {
         query: { wait: isWaiting, timeout: timeoutS },
-        body: { to, body: { text }, ...(values['thread-id'] !== undefined && { thread_id: values['thread-id'] }), ...(values['close-thread'] && { close_thread: true }) },
+        body: { to, body: { text }, thread_id: threadId, ...(values['close-thread'] && { close_thread: true }) },
         timeoutMs: timeoutS * 1000 + SEND_GRACE_MS,
       });
       result = response.json as SingleSendResult;
     } catch (err) {
       if (err instanceof ApiRequestError && (err.code === 'not_reachable' || err.code === 'delivery_timeout')) {
-        // The daemon keeps the message in its outbox and retries it (DESIGN §7).
-        throw new CliError(err.code, `${err.message} (the message stays in the outbox and is retried; see \`toq outbox\`)`, err.exitCode, { cause: err });
+        const pending = await pendingOutboxEntry(daemon.api, threadId);
+        if (pending !== undefined) {
+          // Unlike the reference, the daemon keeps retrying it (DESIGN §7): say so, keep the exit code.
+          throw new CliError(err.code, `${err.message} (queued for retry as ${pending}; see \`toq outbox\`)`, err.exitCode, { cause: err });
+        }
       }
       throw err;
     }
@@ -88,6 +94,18 @@ async function sendDirect(ctx: CliContext, to: string, text: string, options: { 
   const reason = typeof result?.['message'] === 'string' ? result['message'] : (stderr.split('\n').find((l) => l.startsWith('error:'))?.slice('error: '.length) ?? stderr.trim()) || `exit code ${code}`;
   const message = /ECONNREFUSED/.test(reason) ? `no agent running at ${to}` : reason;
   throw new CliError('not_reachable', message, EXIT_NOT_REACHABLE);
+}
+
+/** The id of a still-queued outbox entry of this thread, if any (best effort). */
+async function pendingOutboxEntry(api: ApiClient, threadId: string): Promise<string | undefined> {
+  try {
+    const { entries } = await api.get<{ entries: Record<string, unknown>[] }>('/v1/outbox', { query: { limit: 50 }, timeoutMs: 3_000 });
+    const entry = entries.find((e) => e['thread_id'] === threadId && (e['status'] === 'queued' || e['status'] === 'sending'));
+    return typeof entry?.['id'] === 'string' ? entry['id'] : undefined;
+  } catch {
+    // Only a hint for the error message; the send's own error is what matters.
+    return undefined;
+  }
 }
 
 function lastJsonLine(text: string): Record<string, unknown> | undefined {

@@ -3,7 +3,7 @@
 // running daemon through PATCH /v1/config (config-edits.ts).
 
 import { createSocket } from 'node:dgram';
-import { existsSync, readdirSync, readFileSync } from 'node:fs';
+import { existsSync, mkdirSync, readdirSync, readFileSync } from 'node:fs';
 import { join, resolve } from 'node:path';
 import { configToJson } from '../../config/config-json.js';
 import { CONFIG_KEYS } from '../../config/config-schema.js';
@@ -24,7 +24,7 @@ import type { CliContext } from '../cli-context.js';
 import type { Command } from '../command.js';
 import { applyConfigEdit, configKeySpec, parseConfigValue } from '../config-edits.js';
 import { CliError, UsageError } from '../exit-codes.js';
-import { integerOption, parseCommand, type CommandInput } from '../parse-command.js';
+import { integerOption, parseCommand } from '../parse-command.js';
 import { ask } from '../prompt.js';
 import { findRunningDaemon } from '../running-daemon.js';
 
@@ -55,7 +55,7 @@ export const initCommand: Command = {
     writeFileAtomicSync(paths.gitignore, WORKSPACE_GITIGNORE);
     writeFileAtomicSync(paths.handlers, formatHandlersToml([]));
     writeFileAtomicSync(paths.permissions, formatPermissionsToml(EMPTY_PERMISSIONS));
-    writeFileAtomicSync(join(paths.logsDir, '.keep'), '');
+    mkdirSync(paths.logsDir, { recursive: true });
     if (ctx.isJson) ctx.json({ config_dir: dir, agent_name: values.name ?? 'agent' });
     else ctx.out(`Initialized toq workspace in ${dir}\nagent: ${values.name ?? 'agent'}\nNext: toq up`);
   },
@@ -84,9 +84,8 @@ export const setupCommand: Command = {
     }
     // Prompts only on a terminal; a script gets the flags and the defaults.
     const isInteractive = ctx.isInteractive && !values['non-interactive'];
-    const detectedHost = await outboundIp();
     let name = values['agent-name'] ?? 'agent';
-    let host = values.host ?? detectedHost;
+    let host = values.host ?? (await outboundIp());
     let mode = values['connection-mode'] ?? 'approval';
     let adapter = values.adapter ?? 'http';
     if (isInteractive) {
@@ -297,4 +296,3 @@ function outboundIp(): Promise<string> {
   });
 }
 
-export type { CommandInput };

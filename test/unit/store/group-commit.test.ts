@@ -1,0 +1,58 @@
+import { mkdtempSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { afterEach, describe, expect, it } from 'vitest';
+import { GroupCommit } from '../../../src/store/group-commit.js';
+import { openSqliteStore, type SqliteStore } from '../../../src/store/sqlite-store.js';
+
+const dirs: string[] = [];
+const stores: SqliteStore[] = [];
+afterEach(() => {
+  for (const s of stores.splice(0)) s.close();
+  for (const d of dirs.splice(0)) rmSync(d, { recursive: true, force: true });
+});
+
+function store(): SqliteStore {
+  const dir = mkdtempSync(join(tmpdir(), 'toq-gc-'));
+  dirs.push(dir);
+  const s = openSqliteStore({ path: join(dir, 'gateway.db') });
+  stores.push(s);
+  return s;
+}
+
+describe('GroupCommit', () => {
+  it('runs the ops of one turn in a single transaction and resolves each with its own result', async () => {
+    let transactions = 0;
+    const s = store();
+    const gc = new GroupCommit((fn) => {
+      transactions += 1;
+      return s.transaction(fn);
+    });
+    const results = await Promise.all([1, 2, 3].map((n) => gc.run(() => s.incrementCounter('messages_in', n))));
+    expect(results).toEqual([1, 3, 6]);
+    // One outer transaction, plus one savepoint per op.
+    expect(transactions).toBe(1 + 3);
+    expect(s.getCounter('messages_in')).toBe(6);
+  });
+
+  it('rolls back only the op that failed; the others commit', async () => {
+    const s = store();
+    const gc = new GroupCommit((fn) => s.transaction(fn));
+    const ok = gc.run(() => s.incrementCounter('messages_out', 5));
+    const bad = gc.run(() => {
+      s.incrementCounter('messages_out', 100);
+      throw new Error('boom');
+    });
+    await expect(ok).resolves.toBe(5);
+    await expect(bad).rejects.toThrow('boom');
+    expect(s.getCounter('messages_out')).toBe(5);
+  });
+
+  it('rejects every op of a batch whose commit cannot happen', async () => {
+    const s = store();
+    const gc = new GroupCommit((fn) => s.transaction(fn));
+    const pending = [gc.run(() => 1), gc.run(() => 2)];
+    s.close();
+    for (const p of pending) await expect(p).rejects.toMatchObject({ code: 'store_closed' });
+  });
+});
