@@ -30,9 +30,11 @@ import { loadOrCreateIdentity, loadTlsCredentials } from '../workspace/identity-
 import { permissionsToPolicyState, policyStateToPermissions, readPermissionsFile, writePermissionsFileSync } from '../workspace/permissions-file.js';
 import { removePidFile, writePidFile } from '../workspace/pid-file.js';
 import { StateFileWriter } from '../workspace/state-file.js';
-import { workspacePaths, type WorkspacePaths } from '../workspace/workspace-paths.js';
+import { agentsRegistryDir, workspacePaths, type WorkspacePaths } from '../workspace/workspace-paths.js';
 import { ApiStreams } from './api-streams.js';
-import { startGateway, type Gateway } from './gateway.js';
+import { startGateway, type Gateway, type GatewayOptions } from './gateway.js';
+import type { IncomingMessage, ServerResponse } from 'node:http';
+import { AUTO_PORT_FIRST, AUTO_PORT_LAST, claimedPorts, findAvailablePort, removeRegistration, writeRegistration } from '../workspace/agents-registry.js';
 import { createLocalApiFacade } from './local-api-facade.js';
 import { MessageBus } from './message-bus.js';
 
@@ -47,6 +49,11 @@ export interface DaemonOptions {
   readonly overrides?: { readonly agentName?: string; readonly host?: string; readonly connectionMode?: string };
   /** Interface to bind. @default "0.0.0.0" (as the reference) */
   readonly bindAddress?: string;
+  /**
+   * Register in the global agents registry ($HOME/.toq/agents, used by `toq agents`, `toq down
+   * --name` and `port = 0` selection) while running. @default false (tests leave $HOME alone)
+   */
+  readonly register?: boolean;
   /** The environment handlers inherit and providers read keys from. @default process.env */
   readonly env?: Readonly<Record<string, string | undefined>>;
   /** Outbox retry schedule (tests shorten it). */
@@ -155,8 +162,8 @@ export async function startDaemon(options: DaemonOptions): Promise<Daemon> {
   const stopSignal = new Promise<void>((resolve) => (stopRequested = resolve));
 
   const facadeHolder: { handle?: ReturnType<typeof createLocalApiHandler> } = {};
-  const gateway = await startGateway({
-    port: options.port ?? config.port,
+  const registryDir = agentsRegistryDir(env as NodeJS.ProcessEnv);
+  const gatewayOptions = {
     host: config.host,
     bindAddress: options.bindAddress ?? '0.0.0.0',
     agents: [{ name: config.agentName, identity }],
@@ -164,11 +171,15 @@ export async function startDaemon(options: DaemonOptions): Promise<Daemon> {
     certificate,
     dedup: new DurableDedup({ store, now }),
     onMessage,
-    httpHandler: (req, res) => facadeHolder.handle!(req, res),
+    httpHandler: (req: IncomingMessage, res: ServerResponse) => facadeHolder.handle!(req, res),
     log,
     now,
-  });
+  } satisfies Omit<GatewayOptions, 'port'>;
+  const gateway = await bindGateway(gatewayOptions, options.port ?? config.port, options.port === undefined && options.register === true ? registryDir : undefined);
   const address = gateway.addressOf();
+  if (options.register === true) {
+    writeRegistration(registryDir, { name: config.agentName, port: gateway.port, pid: process.pid, configDir: options.configDir, startedAt: Math.floor(now() / 1000) });
+  }
 
   const outbox = new Outbox(
     {
@@ -265,7 +276,7 @@ export async function startDaemon(options: DaemonOptions): Promise<Daemon> {
   };
   prune();
 
-  log.info({ address, port: gateway.port, key: identity.publicKeyText, mode: config.connectionModeText }, 'toq daemon up');
+  log.info({ address, port: gateway.port, key: identity.publicKeyText, mode: config.connectionModeText, configDir: options.configDir }, 'toq gateway up');
 
   let stopping: Promise<void> | undefined;
   const stop = (): Promise<void> => {
@@ -279,6 +290,7 @@ export async function startDaemon(options: DaemonOptions): Promise<Daemon> {
       store.close();
       await writer.remove();
       removePidFile(paths.pid);
+      if (options.register === true) removeRegistration(registryDir, config.agentName);
       log.info('toq daemon stopped');
     })();
     return stopping;
@@ -300,6 +312,25 @@ export async function startDaemon(options: DaemonOptions): Promise<Daemon> {
       await stopped;
     },
   };
+}
+
+/**
+ * Binds the port. `port = 0` from config.toml means what it means to the reference: the first port
+ * from 9009 that no registered agent claims, then the next bindable one up to 9999 (spec §7);
+ * only a port given by the caller (tests) binds an OS-chosen port.
+ */
+async function bindGateway(options: Omit<GatewayOptions, 'port'>, port: number, registryDir: string | undefined): Promise<Gateway> {
+  if (port !== 0 || registryDir === undefined) return startGateway({ ...options, port });
+  const claimed = new Set(claimedPorts(registryDir));
+  for (let candidate = findAvailablePort(claimed); candidate <= AUTO_PORT_LAST; candidate++) {
+    if (claimed.has(candidate)) continue;
+    try {
+      return await startGateway({ ...options, port: candidate });
+    } catch (err) {
+      if ((err as NodeJS.ErrnoException).code !== 'EADDRINUSE') throw err;
+    }
+  }
+  throw new ConfigError('port', `port = 0: no free port between ${AUTO_PORT_FIRST} and ${AUTO_PORT_LAST}`);
 }
 
 function withOverrides(config: Config, o: NonNullable<DaemonOptions['overrides']>, warn: (w: { message: string }) => void): Config {

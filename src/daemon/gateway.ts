@@ -154,8 +154,10 @@ export async function startGateway(options: GatewayOptions): Promise<Gateway> {
     if (decision.verdict === 'accept') return;
     const thread = envelope.thread_id;
     if (decision.verdict === 'reply-only' && thread !== undefined && policy.isReplyAllowed(session.peer.publicKey, thread)) return;
-    if (decision.verdict !== 'reject') policy.addPending(session.peer.publicKey, session.peer.address);
-    throw new ProtocolError('approval_denied', 'not approved: only replies on threads this agent opened are accepted');
+    if (decision.verdict === 'reject') throw new ProtocolError('blocked', 'not allowed: only replies on threads this agent opened are accepted');
+    // Held for approval, as a new connection would be; the sender retries (the code says "not yet").
+    policy.addPending(session.peer.publicKey, session.peer.address);
+    throw new ProtocolError('approval_timeout', 'Connection pending approval by remote agent');
   };
 
   const endpoint = new ToqEndpoint({

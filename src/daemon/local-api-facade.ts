@@ -223,10 +223,7 @@ export function createLocalApiFacade(d: FacadeDeps): LocalApiDeps {
       return readFileSync(path, 'utf8')
         .split('\n')
         .filter((line) => line.trim().length > 0)
-        .map((line) => {
-          const [timestamp = '', level = '', ...rest] = line.split(' ');
-          return { timestamp, level: level.toLowerCase(), message: rest.join(' ') };
-        });
+        .map((line) => logEntry(line));
     },
     clearLogs() {
       if (!existsSync(d.paths.logsDir)) return;
@@ -277,7 +274,8 @@ export function createLocalApiFacade(d: FacadeDeps): LocalApiDeps {
       const text = existsSync(d.paths.config) ? readFileSync(d.paths.config, 'utf8') : '';
       let result: ReturnType<typeof applyConfigPatch>;
       try {
-        result = applyConfigPatch(text, patch, { warn: (w) => d.log.warn({ key: w.key }, w.message) });
+        // Plain JS values: config keys hold no numbers that need their lexemes.
+        result = applyConfigPatch(text, toPlain(patch), { warn: (w) => d.log.warn({ key: w.key }, w.message) });
       } catch (err) {
         if (err instanceof ConfigError) throw new ApiError(400, 'invalid_config', `Invalid config: ${err.message}`);
         throw err;
@@ -349,10 +347,28 @@ export function createLocalApiFacade(d: FacadeDeps): LocalApiDeps {
   };
 }
 
+const PINO_LEVELS: Record<number, string> = { 10: 'trace', 20: 'debug', 30: 'info', 40: 'warn', 50: 'error', 60: 'fatal' };
+
+/** One line of logs/toq.log: our JSON log lines, or plain text as the reference splits it. */
+function logEntry(line: string): JsonObject {
+  try {
+    const v = JSON.parse(line) as Record<string, unknown>;
+    if (typeof v === 'object' && v !== null && typeof v['msg'] === 'string') {
+      const time = typeof v['time'] === 'number' ? formatTimestamp(v['time']) : '';
+      const level = typeof v['level'] === 'number' ? (PINO_LEVELS[v['level']] ?? String(v['level'])) : String(v['level'] ?? '');
+      return { timestamp: time, level, message: v['msg'] };
+    }
+  } catch {
+    // Not JSON (output of a handler or a crash trace): split like the reference does.
+  }
+  const [timestamp = '', level = '', ...rest] = line.split(' ');
+  return { timestamp, level: level.toLowerCase(), message: rest.join(' ') };
+}
+
 /** The reference's texts for a failed delivery (local-API spec §3.1). */
 function reachabilityText(code: string, message: string, to: string): string {
   if (code === 'ECONNREFUSED') return `no agent running at ${to}`;
-  if (code === 'approval_pending' || code === 'agent_unavailable' || code === 'blocked' || code === 'closed') return message;
+  if (['approval_pending', 'approval_timeout', 'approval_denied', 'agent_unavailable', 'blocked', 'closed'].includes(code)) return message;
   return `Cannot reach target: ${message}`;
 }
 

@@ -16,7 +16,7 @@ import { resolveConfigDir } from '../workspace/workspace-paths.js';
 
 const USAGE = `usage:
   toq-gateway [up] [--port 9009] [--host localhost] [--name agent] [--mode approval|open|allowlist|dns-verified]
-  toq-gateway send <toq://host:port/name> <text> [--thread-id ID]
+  toq-gateway send <toq://host:port/name> <text> [--thread-id ID] [--close-thread]
 options: --config-dir DIR (default: $TOQ_CONFIG_DIR, ./.toq, ~/.toq), --log-level info`;
 
 async function main(argv: string[]): Promise<number> {
@@ -30,6 +30,7 @@ async function main(argv: string[]): Promise<number> {
       mode: { type: 'string' },
       'config-dir': { type: 'string' },
       'thread-id': { type: 'string' },
+      'close-thread': { type: 'boolean' },
       'log-level': { type: 'string' },
       help: { type: 'boolean', short: 'h' },
     },
@@ -48,6 +49,7 @@ async function main(argv: string[]): Promise<number> {
     const daemon = await startDaemon({
       configDir,
       log,
+      register: true,
       ...(values.port !== undefined && { port: parsePort(values.port) }),
       overrides: {
         ...(values.name !== undefined && { agentName: values.name }),
@@ -60,7 +62,6 @@ async function main(argv: string[]): Promise<number> {
     const unsubscribe = daemon.bus.subscribe({}, (message) => {
       if (message.from !== daemon.address) process.stdout.write(toJsonText(message) + '\n');
     });
-    log.info({ address: daemon.address, configDir }, 'toq gateway up');
     process.once('SIGINT', () => void daemon.stop());
     process.once('SIGTERM', () => void daemon.stop());
     await daemon.stopped;
@@ -79,7 +80,7 @@ async function main(argv: string[]): Promise<number> {
     const gateway = await startGateway({ port: 0, bindAddress: '127.0.0.1', agents: [{ name, identity }], log, certificate: loadOrCreateTlsCredentials(configDir) });
     try {
       const outcome = await gateway.endpoint.send(to, {
-        type: 'message.send',
+        type: values['close-thread'] === true ? 'thread.close' : 'message.send',
         body: { text },
         content_type: 'application/json',
         thread_id: values['thread-id'] ?? crypto.randomUUID(),
@@ -89,7 +90,13 @@ async function main(argv: string[]): Promise<number> {
         return 0;
       }
       console.log(JSON.stringify({ status: 'error', id: outcome.id, code: outcome.code, message: outcome.message }));
-      return 1;
+      return 4;
+    } catch (err) {
+      // The reference's texts for an unreachable peer (local-API spec §3.1).
+      const code = (err as { code?: string }).code ?? 'error';
+      const message = code === 'ECONNREFUSED' ? `no agent running at ${to}` : (err as Error).message;
+      console.log(JSON.stringify({ status: 'error', code, message }));
+      return 4;
     } finally {
       await gateway.close();
     }

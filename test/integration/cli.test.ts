@@ -9,6 +9,12 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { setTimeout as delay } from 'node:timers/promises';
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
+import { createAddress, formatAddress } from '../../src/protocol/address.js';
+
+/** Our address as a daemon on this port shows it (port 9009 is left out, spec §2.2). */
+function localAddress(port: number, name: string): string {
+  return formatAddress(createAddress('localhost', name, port));
+}
 
 const ROOT = join(import.meta.dirname, '..', '..');
 const CLI = join(ROOT, 'src', 'cli', 'main.ts');
@@ -154,7 +160,7 @@ describe('toq CLI: the README tour with background daemons', () => {
     const [upA, upB] = await Promise.all([box.toq(['up', '--json', '--config-dir', alice]), box.toq(['up', '--json', '--config-dir', bob])]);
     expect(upA.code, upA.stderr).toBe(0);
     expect(upB.code, upB.stderr).toBe(0);
-    expect(upB.json()).toMatchObject({ port: bobPort, address: `toq://localhost:${bobPort}/bob` });
+    expect(upB.json()).toMatchObject({ port: bobPort, address: localAddress(bobPort, 'bob') });
     expect(upA.json()['pid']).toBe(readPid(alice));
     expect((await box.toq(['up', '--config-dir', alice])).stderr).toMatch(/^error: toq is already running/);
 
@@ -181,9 +187,9 @@ describe('toq CLI: the README tour with background daemons', () => {
       expect(run.code).toBe(0);
       return (run.json()['messages'] as Record<string, unknown>[]).find((m) => m['thread_id'] === threadId);
     });
-    expect(replyMessage).toMatchObject({ type: 'message.send', from: `toq://localhost:${bobPort}/bob`, body: { text: 'echo: hi' } });
+    expect(replyMessage).toMatchObject({ type: 'message.send', from: localAddress(bobPort, 'bob'), body: { text: 'echo: hi' } });
     const text = await box.toq(['messages', '--config-dir', alice]);
-    expect(text.stdout).toMatch(new RegExp(`^\\[[^\\]]+\\] toq://localhost:${bobPort}/bob: echo: hi$`, 'm'));
+    expect(text.stdout).toMatch(new RegExp(`^\\[[^\\]]+\\] ${localAddress(bobPort, 'bob')}: echo: hi$`, 'm'));
     expect((await box.toq(['messages', '--json', '--config-dir', bob])).json()['messages']).toEqual([expect.objectContaining({ body: { text: 'hi' }, thread_id: threadId })]);
 
     const [downA, downB] = await Promise.all([box.toq(['down', '--config-dir', alice]), box.toq(['down', '--name', 'bob'])]);
@@ -216,7 +222,7 @@ describe('toq CLI against running daemons (foreground mode)', () => {
     expect(status.code).toBe(0);
     expect(status.json()).toMatchObject({
       status: 'running',
-      address: `toq://localhost:${aliceDaemon.port}/alice`,
+      address: localAddress(aliceDaemon.port, 'alice'),
       connection_mode: 'approval',
       active_connections: expect.any(Number),
       messages_in: expect.any(Number),
@@ -233,7 +239,7 @@ describe('toq CLI against running daemons (foreground mode)', () => {
       host: 'localhost',
       port: aliceDaemon.port,
       running: true,
-      live_address: `toq://localhost:${aliceDaemon.port}/alice`,
+      live_address: localAddress(aliceDaemon.port, 'alice'),
     });
   });
 
@@ -261,7 +267,7 @@ describe('toq CLI against running daemons (foreground mode)', () => {
     expect(first.code).toBe(4);
     const approvals = (await box.toq(['approvals', '--json', '--config-dir', alice])).json()['approvals'] as Record<string, unknown>[];
     const bobKey = (await box.toq(['whoami', '--json', '--config-dir', bob])).json()['public_key'];
-    expect(approvals).toEqual([expect.objectContaining({ public_key: bobKey, address: `toq://localhost:${bobDaemon.port}/bob` })]);
+    expect(approvals).toEqual([expect.objectContaining({ public_key: bobKey, address: localAddress(bobDaemon.port, 'bob') })]);
     const approved = await box.toq(['approve', '1', '--config-dir', alice]);
     expect(approved.code, approved.stderr).toBe(0);
     const second = await box.toq(['send', to, 'thanks', '--json', '--config-dir', bob]);
@@ -296,9 +302,8 @@ describe('toq CLI against running daemons (foreground mode)', () => {
     expect(bad.stderr).toContain('connection_mode');
   });
 
-  // Known daemon bug: PATCH /v1/config passes lexeme-preserving JSON numbers to the config patcher,
-  // which reads them as tables ("got a table"). Flip to `it` when local-api-facade converts them.
-  it.fails('config set of an integer key on a running daemon (PATCH with a JSON number)', async () => {
+  // Regression: PATCH /v1/config used to hand lexeme-keeping JSON numbers to the config patcher.
+  it('config set of an integer key on a running daemon (PATCH with a JSON number)', async () => {
     const set = await box.toq(['config', 'set', 'max_message_size', '4096', '--config-dir', bob]);
     expect(set.code, set.stderr).toBe(0);
     const tooBig = await box.toq(['send', `toq://127.0.0.1:${aliceDaemon.port}/alice`, 'x'.repeat(5000), '--config-dir', bob]);

@@ -11,11 +11,13 @@ import { afterEach, describe, expect, it } from 'vitest';
 const ROOT = join(import.meta.dirname, '..', '..');
 const MAIN = join(ROOT, 'src', 'daemon', 'main.ts');
 const children: ChildProcess[] = [];
+const HOME_DIR = mkdtempSync(join(tmpdir(), 'toq-proc-home-'));
 const dirs: string[] = [];
 
 function run(args: string[]): ChildProcess {
   // From the repository root, so `--import tsx` resolves; the workspaces are absolute paths.
-  const child = spawn(process.execPath, ['--import', 'tsx', MAIN, ...args], { cwd: ROOT, stdio: ['ignore', 'pipe', 'pipe'] });
+  // $HOME in a temp dir: the daemon registers itself under $HOME/.toq/agents.
+  const child = spawn(process.execPath, ['--import', 'tsx', MAIN, ...args], { cwd: ROOT, stdio: ['ignore', 'pipe', 'pipe'], env: { ...process.env, HOME: HOME_DIR } });
   children.push(child);
   return child;
 }

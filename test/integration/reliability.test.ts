@@ -40,6 +40,8 @@ async function up(dir: string, name: string, port: number, mode: string): Promis
   const child = spawn(process.execPath, ['--import', 'tsx', MAIN, 'up', '--config-dir', dir, '--name', name, '--port', String(port), '--mode', mode, '--host', '127.0.0.1'], {
     cwd: ROOT,
     stdio: ['ignore', 'ignore', 'pipe'],
+    // $HOME in a temp dir: the daemon registers itself under $HOME/.toq/agents.
+    env: { ...process.env, HOME: dir },
   });
   children.add(child);
   child.once('exit', () => children.delete(child));

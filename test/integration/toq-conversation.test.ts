@@ -162,7 +162,7 @@ describe('toq sessions between two gateways', () => {
     expect(answer!.thread_id).toBe('q-1');
     // A message from bob on a thread alice never opened is refused and bob waits for approval.
     const other = await bob.endpoint.send(alice.addressOf(), { type: 'message.send', body: { text: 'spam' }, thread_id: 'other' });
-    expect(other).toMatchObject({ status: 'error', code: 'approval_denied' });
+    expect(other).toMatchObject({ status: 'error', code: 'approval_timeout', message: 'Connection pending approval by remote agent' });
     expect(alice.inbox).toHaveLength(1);
     expect(alice.policy.listPending().map((p) => p.publicKey)).toEqual([bob.agents[0]!.identity.publicKeyText]);
   });
