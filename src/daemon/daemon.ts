@@ -13,6 +13,7 @@ import { Outbox } from '../delivery/outbox.js';
 import { HandlerRunner } from '../handlers/handler-runner.js';
 import type { HandlerMessage } from '../handlers/handler-message.js';
 import { createLocalApiHandler } from '../local-api/local-api-handler.js';
+import { toJsonText } from '../local-api/json-text.js';
 import type { IncomingMessageJson } from '../local-api/local-api-deps.js';
 import { wireJson } from '../protocol/canonical-json.js';
 import type { Envelope } from '../protocol/envelope.js';
@@ -116,12 +117,29 @@ export async function startDaemon(options: DaemonOptions): Promise<Daemon> {
   const sessionsSeen = new WeakSet<ToqSession>();
   const holder: { handlers?: HandlerRunner; streams?: ApiStreams } = {};
 
+  // The legacy HTTP adapter (local-API spec §5.4): every incoming message.send / thread.close is
+  // also POSTed to `["adapter.http"] callback_url`. After the commit, so a slow or failing adapter
+  // never holds the ack (the reference answers agent_unavailable then acks; the message is ours
+  // either way), and failures are logged.
+  const adapterUrl = config.adapterHttp?.callbackUrl;
+  const postToAdapter = (url: string, message: IncomingMessageJson): void => {
+    const { timestamp: _timestamp, ...payload } = message;
+    fetch(url, { method: 'POST', headers: { 'content-type': 'application/json' }, body: toJsonText(payload), signal: AbortSignal.timeout(5_000) }).then(
+      (res) => {
+        if (!res.ok) log.warn({ url, status: res.status, id: message.id }, 'HTTP adapter answered with an error');
+        void res.body?.cancel();
+      },
+      (err: unknown) => log.warn({ err, url, id: message.id }, 'HTTP adapter unreachable'),
+    );
+  };
+
   // Writes of the same event-loop turn share one transaction (one fsync): see group-commit.ts.
   const groupCommit = new GroupCommit((fn) => store.transaction(fn));
 
   const onMessage = (envelope: Envelope, session: ToqSession): Promise<void> => groupCommit.run(() => commitInbound(envelope, session)).then((message) => {
     if (message === undefined) return;
     bus.publish(message);
+    if (adapterUrl !== undefined && (envelope.type === 'message.send' || envelope.type === 'thread.close')) postToAdapter(adapterUrl, message);
     if (envelope.type !== 'message.stream.chunk') {
       const handlerMessage: HandlerMessage = { ...message, fromKey: session.peer.publicKeyText };
       holder.handlers?.dispatch(handlerMessage);
