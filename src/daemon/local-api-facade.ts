@@ -29,6 +29,7 @@ import { createRotationProof } from '../protocol/rotation-proof.js';
 import { formatTimestamp, parseTimestamp } from '../protocol/timestamp.js';
 import type { GatewayStore } from '../store/gateway-store.js';
 import type { OutboxEntry } from '../store/outbox-record.js';
+import type { InboundRecord } from '../store/inbox-record.js';
 import { isOutboxStatus } from '../store/outbox-record.js';
 import { exportBackup, importBackup } from '../workspace/backup-files.js';
 import { formatBackupWrapper, BackupError } from '../workspace/backup.js';
@@ -142,18 +143,15 @@ export function createLocalApiFacade(d: FacadeDeps): LocalApiDeps {
             ...(query.from !== undefined && { from: query.from }),
             ...(sinceMs !== undefined && { sinceMs }),
           })
-          .map(
-            (r): IncomingMessageJson => ({
-              id: r.id,
-              type: r.type,
-              from: r.from,
-              ...(r.body !== null && { body: parseJson(r.body) }),
-              ...(r.thread_id !== null && { thread_id: r.thread_id }),
-              ...(r.reply_to !== null && { reply_to: r.reply_to }),
-              ...(r.content_type !== null && { content_type: r.content_type }),
-              timestamp: formatTimestamp(r.receivedAtMs),
-            }),
-          );
+          .map(toIncomingMessageJson);
+      },
+      thread(threadId) {
+        // The reference leaves this unimplemented (always []); we answer from the history we keep.
+        const cap = config.messageHistoryLimit ?? DEFAULT_HISTORY_LIMIT;
+        return d.store
+          .history({ agent: agentName, limit: cap })
+          .filter((r) => r.thread_id === threadId)
+          .map(toIncomingMessageJson);
       },
       subscribe: (filter, listener) => d.bus.subscribe(filter, listener),
     },
@@ -363,6 +361,19 @@ function logEntry(line: string): JsonObject {
   }
   const [timestamp = '', level = '', ...rest] = line.split(' ');
   return { timestamp, level: level.toLowerCase(), message: rest.join(' ') };
+}
+
+function toIncomingMessageJson(r: InboundRecord): IncomingMessageJson {
+  return {
+    id: r.id,
+    type: r.type,
+    from: r.from,
+    ...(r.body !== null && { body: parseJson(r.body) }),
+    ...(r.thread_id !== null && { thread_id: r.thread_id }),
+    ...(r.reply_to !== null && { reply_to: r.reply_to }),
+    ...(r.content_type !== null && { content_type: r.content_type }),
+    timestamp: formatTimestamp(r.receivedAtMs),
+  };
 }
 
 /** The reference's texts for a failed delivery (local-API spec §3.1). */

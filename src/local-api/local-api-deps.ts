@@ -49,6 +49,8 @@ export interface LocalApiDeps {
     sendOne(request: SendRequest & { to: string }, options: { wait: boolean; timeoutMs: number }): Promise<SingleSendResult>;
     sendMany(request: SendRequest & { to: readonly string[] }): Promise<MultiSendResult>;
     history(query: { limit?: number; from?: string; since?: string }): IncomingMessageJson[];
+    /** Incoming messages of one thread, oldest first (the reference always answers an empty list). */
+    thread(threadId: string): IncomingMessageJson[];
     /** Live messages (incoming and our own sends); returns the unsubscribe function. */
     subscribe(filter: MessageFilter, listener: (message: IncomingMessageJson) => void): () => void;
   };

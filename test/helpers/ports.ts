@@ -2,7 +2,7 @@
 // whatever connections are still open, so a keep-alive client cannot stall a test's teardown).
 
 import { once } from 'node:events';
-import type { Server, Socket } from 'node:net';
+import { createServer, type Server, type Socket } from 'node:net';
 
 const openSockets = new WeakMap<Server, Set<Socket>>();
 
@@ -27,4 +27,12 @@ export async function closeServer(server: Server): Promise<void> {
   const closed = new Promise<void>((resolve) => server.close(() => resolve()));
   for (const socket of openSockets.get(server) ?? []) socket.destroy();
   await closed;
+}
+
+/** A port that was free a moment ago on 127.0.0.1 (for processes that must be given a port). */
+export async function freeLoopbackPort(): Promise<number> {
+  const server = createServer();
+  const port = await listenOnLoopback(server);
+  await closeServer(server);
+  return port;
 }

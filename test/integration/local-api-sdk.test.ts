@@ -133,8 +133,13 @@ describe('SDK calls against the daemon', () => {
     const end = (await (await nodeSdk(alice.url, 'POST', '/v1/stream/end', { json: { stream_id: start['stream_id'], close_thread: true } })).json()) as Record<string, string>;
     expect(end['chunk_id']).toMatch(/^[0-9a-f-]{36}$/);
     await expect(nodeSdk(alice.url, 'POST', '/v1/stream/chunk', { json: { stream_id: start['stream_id'], text: 'late' } })).rejects.toThrow(/HTTP 404: .*not_found/);
-    const thread = (await (await nodeSdk(alice.url, 'GET', `/v1/threads/${start['thread_id']}`)).json()) as Record<string, unknown>;
-    expect(thread).toEqual({ thread_id: start['thread_id'], messages: [] });
+    // The stream's end and close were recorded at bob's: the thread answers with them (the
+    // reference always answers an empty list here).
+    const thread = (await (await nodeSdk(bob.url, 'GET', `/v1/threads/${start['thread_id']}`)).json()) as { thread_id: string; messages: Array<{ type: string }> };
+    expect(thread.thread_id).toBe(start['thread_id']);
+    expect(thread.messages.map((m) => m.type)).toEqual(['message.stream.end', 'thread.close']);
+    const none = (await (await nodeSdk(alice.url, 'GET', `/v1/threads/no-such-thread`)).json()) as Record<string, unknown>;
+    expect(none).toEqual({ thread_id: 'no-such-thread', messages: [] });
   });
 
   it('peers, block/unblock by JSON (Node SDK) and by raw key path (Python SDK), permissions', async () => {

@@ -3,7 +3,6 @@
 // us for approval, and a sender killed with messages on the wire. Every message must arrive
 // exactly once. Backoffs are tiny so the tests stay fast.
 
-import { createServer } from 'node:net';
 import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -16,7 +15,7 @@ import { generateIdentity, type Identity } from '../../src/protocol/ed25519.js';
 import type { ConnectionMode } from '../../src/protocol/policy.js';
 import { openSqliteStore, type SqliteStore } from '../../src/store/sqlite-store.js';
 import { testCertificate } from '../helpers/certs.js';
-import { closeServer, listenOnLoopback } from '../helpers/ports.js';
+import { freeLoopbackPort } from '../helpers/ports.js';
 
 const log = pino({ level: process.env['TEST_LOG'] ?? 'silent' });
 const FAST: OutboxOptions = { backoffMs: [20, 40, 80], steadyRetryMs: 100, stopDrainMs: 0 };
@@ -36,12 +35,6 @@ function sorted(ids: readonly (string | undefined)[]): (string | undefined)[] {
   return [...ids].sort();
 }
 
-async function freePort(): Promise<number> {
-  const server = createServer();
-  const port = await listenOnLoopback(server);
-  await closeServer(server);
-  return port;
-}
 
 /** Polls a condition (bounded); for waiting on another process-like component, not for time. */
 async function until(what: string, condition: () => boolean, timeoutMs = 10_000): Promise<void> {
@@ -138,7 +131,7 @@ async function startSender(options: { dbPath: string; identity: Identity; outbox
 describe('outbox over real gateways and SQLite', () => {
   it('delivers exactly once to a receiver that was offline (not started, then stopped) once it listens on its port again', async () => {
     const dir = tempDir();
-    const port = await freePort();
+    const port = await freeLoopbackPort();
     const bobIdentity = generateIdentity();
     const bobAddress = `toq://localhost:${port}/bob`;
     const sender = await startSender({ dbPath: join(dir, 'alice.db'), identity: generateIdentity() });

@@ -4,11 +4,11 @@
 
 import { spawn, type ChildProcess } from 'node:child_process';
 import { mkdtempSync, rmSync } from 'node:fs';
-import { createServer } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { createInterface } from 'node:readline';
 import { afterEach, describe, expect, it } from 'vitest';
+import { freeLoopbackPort } from '../helpers/ports.js';
 
 const ROOT = join(import.meta.dirname, '..', '..');
 const MAIN = join(ROOT, 'src', 'daemon', 'main.ts');
@@ -21,13 +21,6 @@ afterEach(() => {
   for (const d of dirs.splice(0)) rmSync(d, { recursive: true, force: true });
 });
 
-async function freePort(): Promise<number> {
-  const server = createServer();
-  await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
-  const port = (server.address() as { port: number }).port;
-  await new Promise<void>((resolve) => server.close(() => resolve()));
-  return port;
-}
 
 interface Proc {
   readonly child: ChildProcess;
@@ -111,7 +104,7 @@ function tempDir(name: string): string {
 
 describe('delivery survives kill -9', () => {
   it('receiver killed during a burst: every accepted send delivered exactly once after restart', async () => {
-    const [alicePort, bobPort] = [await freePort(), await freePort()];
+    const [alicePort, bobPort] = [await freeLoopbackPort(), await freeLoopbackPort()];
     const aliceDir = tempDir('alice');
     const bobDir = tempDir('bob');
     const alice = await up(aliceDir, 'alice', alicePort, 'open');
@@ -136,7 +129,7 @@ describe('delivery survives kill -9', () => {
   }, 90_000);
 
   it('sender killed during a burst: every send answered 202 is delivered after its restart', async () => {
-    const [alicePort, bobPort] = [await freePort(), await freePort()];
+    const [alicePort, bobPort] = [await freeLoopbackPort(), await freeLoopbackPort()];
     const aliceDir = tempDir('alice');
     const bobDir = tempDir('bob');
     let alice = await up(aliceDir, 'alice', alicePort, 'open');
@@ -166,7 +159,7 @@ describe('delivery survives kill -9', () => {
 
 describe('delivery to a peer that was offline', () => {
   it('delivers a message queued while the peer was offline for 20 s', async () => {
-    const [alicePort, bobPort] = [await freePort(), await freePort()];
+    const [alicePort, bobPort] = [await freeLoopbackPort(), await freeLoopbackPort()];
     const alice = await up(tempDir('alice'), 'alice', alicePort, 'open');
     const bobDir = tempDir('bob');
     const bobAddress = `toq://127.0.0.1:${bobPort}/bob`;

@@ -53,7 +53,7 @@ export function addMessageRoutes(router: Router, deps: LocalApiDeps): void {
     return { json: { messages: deps.messages.history({ ...(limit !== undefined && { limit }), ...(from && { from }), ...(since && { since }) }) } };
   });
 
-  router.add('GET', '/v1/threads/:id', ({ params }) => ({ json: { thread_id: params['id'], messages: [] } }));
+  router.add('GET', '/v1/threads/:id', ({ params }) => ({ json: { thread_id: params['id'], messages: deps.messages.thread(params['id']!) } }));
 
   router.add('POST', '/v1/stream/start', async ({ req }) => {
     const body = await readJsonObject(req);
