@@ -21,6 +21,7 @@ import {
   unblockCommand,
 } from './commands/peer-commands.js';
 import { handlerCommand } from './commands/handler-commands.js';
+import { conformanceCommand } from './commands/conformance-command.js';
 import { exportCommand, importCommand, rotateKeysCommand } from './commands/key-commands.js';
 import { packageVersion } from './daemon-entry.js';
 import { CliError, EXIT_ERROR, EXIT_OK, EXIT_USAGE, UsageError } from './exit-codes.js';
@@ -58,6 +59,7 @@ export const COMMANDS: readonly Command[] = Object.freeze([
   upgradeCommand,
   a2aCommand,
   outboxCommand,
+  conformanceCommand,
 ]);
 
 export async function runCli(argv: readonly string[], io: CliIo): Promise<number> {
