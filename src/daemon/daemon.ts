@@ -37,6 +37,8 @@ import { startGateway, type Gateway, type GatewayOptions } from './gateway.js';
 import type { IncomingMessage, ServerResponse } from 'node:http';
 import { AUTO_PORT_FIRST, AUTO_PORT_LAST, claimedPorts, findAvailablePort, removeRegistration, writeRegistration } from '../workspace/agents-registry.js';
 import { createLocalApiFacade } from './local-api-facade.js';
+import { matchingHandlers } from '../handlers/dispatch.js';
+import { startLocalA2aGateway } from '../gateway/local-a2a-gateway.js';
 import { MessageBus } from './message-bus.js';
 
 export const GATEWAY_VERSION = '0.1.0';
@@ -59,6 +61,8 @@ export interface DaemonOptions {
   readonly env?: Readonly<Record<string, string | undefined>>;
   /** Outbox retry schedule (tests shorten it). */
   readonly outboxBackoffMs?: readonly number[];
+  /** A blocking A2A SendMessage answers with the working task after this long (tests shorten it). @default 30000 */
+  readonly a2aBlockingTimeoutMs?: number;
   readonly now?: () => number;
 }
 
@@ -76,6 +80,9 @@ export interface Daemon {
   readonly stopped: Promise<void>;
   stop(): Promise<void>;
 }
+
+/** The dedup scope of A2A-originated history entries (they come over no toq connection). */
+const A2A_PEER_KEY = 'a2a';
 
 /** History types the reference records (local-API spec §3.1): not chunks, not acks. */
 const HISTORY_TYPES: ReadonlySet<string> = new Set(['message.send', 'thread.close', 'message.stream.end']);
@@ -225,6 +232,41 @@ export async function startDaemon(options: DaemonOptions): Promise<Daemon> {
     now,
   );
 
+  // ---- A2A gateway of the local agent (issue #4). Mounted only when a2a_enabled, as in the
+  // reference; it serves the card, JSON-RPC and REST as the local API's fallback, and answers
+  // replies on A2A threads through the local API's reply channel.
+  const a2a = config.a2aEnabled
+    ? await startLocalA2aGateway(
+        {
+          dbPath: join(options.configDir, 'gateway.db'),
+          version: GATEWAY_VERSION,
+          ...(config.a2aApiKey !== undefined && { apiKey: config.a2aApiKey }),
+          ...(config.a2aPublicUrl !== undefined && { publicUrl: config.a2aPublicUrl }),
+          host: config.host,
+          port: gateway.port,
+          ...(options.a2aBlockingTimeoutMs !== undefined && { blockingTimeoutMs: options.a2aBlockingTimeoutMs }),
+        },
+        {
+          port: {
+            agentName: config.agentName,
+            hasReceiver: (m) => bus.subscriberCount > 0 || matchingHandlers(holder.handlers?.specs ?? [], m).length > 0,
+            commit: (m) =>
+              groupCommit.run(() => {
+                store.recordInbound({ id: m.id, agent: config.agentName, type: m.type, from: m.from, peerKey: A2A_PEER_KEY, thread_id: m.thread_id, reply_to: null, content_type: m.content_type, body: wireJson(m.body), receivedAtMs: now() });
+              }),
+            deliver: (m) => {
+              bus.publish(m);
+              holder.handlers?.dispatch(m);
+            },
+          },
+          identity: () => ({ address: gateway.addressOf(), publicKey: identity.publicKeyText }),
+          log,
+          now,
+        },
+      )
+    : undefined;
+  // ---- end A2A
+
   facadeHolder.handle = createLocalApiHandler(
     createLocalApiFacade({
       config,
@@ -248,8 +290,10 @@ export async function startDaemon(options: DaemonOptions): Promise<Daemon> {
         identity = next;
       },
       requestStop: () => stopRequested(),
+      ...(a2a !== undefined && { a2aReplies: a2a }),
     }),
     log.child({ component: 'local-api' }),
+    a2a?.httpHandler,
   );
 
   writePidFile(paths.pid);
@@ -304,6 +348,7 @@ export async function startDaemon(options: DaemonOptions): Promise<Daemon> {
       await holder.handlers?.close();
       await outbox.stop();
       await gateway.close();
+      await a2a?.close();
       persistPolicy();
       store.close();
       await writer.remove();

@@ -16,7 +16,7 @@ import type { Outbox } from '../delivery/outbox.js';
 import type { HandlerRunner } from '../handlers/handler-runner.js';
 import { parseHandlerSpec, validateHandlerSpec, type HandlerSpec } from '../handlers/handler-spec.js';
 import { ApiError } from '../local-api/api-error.js';
-import type { IncomingMessageJson, LocalApiDeps, SendRequest } from '../local-api/local-api-deps.js';
+import type { IncomingMessageJson, LocalApiDeps, SendRequest, SingleSendResult } from '../local-api/local-api-deps.js';
 import { canonicalAddress, parseAddress } from '../protocol/address.js';
 import { buildLocalCard } from '../protocol/card.js';
 import { dnsTxtName, parseTxtRecord } from '../protocol/dns-txt.js';
@@ -62,6 +62,8 @@ export interface FacadeDeps {
   identity(): Identity;
   setIdentity(identity: Identity): void;
   requestStop(): void;
+  /** The A2A reply channel (present when a2a_enabled): answers replies on A2A threads. */
+  readonly a2aReplies?: { deliverReply(request: SendRequest): Promise<SingleSendResult | undefined> };
 }
 
 const DEFAULT_HISTORY_LIMIT = 1000;
@@ -102,6 +104,7 @@ export function createLocalApiFacade(d: FacadeDeps): LocalApiDeps {
 
   return {
     messages: {
+      replyToA2a: (request) => d.a2aReplies?.deliverReply(request) ?? Promise.resolve(undefined),
       async sendOne(request, { wait, timeoutMs }) {
         const to = canonicalAddress(request.to);
         // Committed (with other sends of the same moment, one fsync) before we answer.

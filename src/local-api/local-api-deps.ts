@@ -48,6 +48,8 @@ export interface LocalApiDeps {
     /** Single send: commits, then waits for the ack when `wait`. Throws ApiError (not_reachable, delivery_timeout, ...). */
     sendOne(request: SendRequest & { to: string }, options: { wait: boolean; timeoutMs: number }): Promise<SingleSendResult>;
     sendMany(request: SendRequest & { to: readonly string[] }): Promise<MultiSendResult>;
+    /** The A2A reply channel: the answer when `thread_id` is an A2A thread, else undefined (send normally). */
+    replyToA2a?(request: SendRequest): Promise<SingleSendResult | undefined>;
     history(query: { limit?: number; from?: string; since?: string }): IncomingMessageJson[];
     /** Incoming messages of one thread, oldest first (the reference always answers an empty list). */
     thread(threadId: string): IncomingMessageJson[];

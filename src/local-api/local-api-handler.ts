@@ -35,7 +35,8 @@ export function createLocalApiHandler(deps: LocalApiDeps, log: Logger, fallback:
     }
     const match = router.match(req.method ?? 'GET', url.pathname);
     if (match === undefined) {
-      notFound(req, res);
+      // Not a local-API route: maybe an A2A one (v0.3 REST lives under /v1 too, DESIGN §2).
+      fallback(req, res);
       return;
     }
     if (match === 'method') {

@@ -21,6 +21,9 @@ export function addMessageRoutes(router: Router, deps: LocalApiDeps): void {
     const timeoutS = u32Query(query, 'timeout', 30);
     const body = await readJsonObject(req);
     const request = readSendRequest(body);
+    // The reply channel (local-API spec §3.1 step 1): an A2A thread takes the reply, whatever `to` says.
+    const a2aReply = request.thread_id === undefined ? undefined : await deps.messages.replyToA2a?.(request);
+    if (a2aReply !== undefined) return { json: a2aReply };
 
     if (Array.isArray(request.to) && request.to.length === 0) {
       throw new ApiError(400, 'invalid_request', 'No recipients specified');

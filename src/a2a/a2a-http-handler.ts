@@ -1,0 +1,99 @@
+// One node:http handler for everything A2A on the shared port (DESIGN §2 URL map): the agent
+// card at the well-known paths (public), JSON-RPC at POST /a2a on bare node:http, and the REST
+// binding (v1.0 `/message:send`, `/tasks/...`; v0.3 `/v1/message:send`, `/v1/tasks/...`) through
+// the SDK's express handler. Everything but the card needs the caller to pass `authenticate`
+// first. The daemon mounts this behind the local API, which keeps the exact `/v1/*` local routes
+// for loopback callers (so `GET /v1/card` is the local API's there). Knows nothing of toq.
+
+import type { IncomingMessage, ServerResponse } from 'node:http';
+import express from 'express';
+import type { Logger } from 'pino';
+import type { AgentCard } from '@a2a-js/sdk';
+import { restHandler } from '@a2a-js/sdk/server/express';
+import type { A2ARequestHandler, User } from '@a2a-js/sdk/server';
+import { normalizeA2aVersion } from './a2a-version.js';
+import { sendJsonRpcUnauthorized, sendRestUnauthorized, type Authenticate } from './bearer-auth.js';
+import { agentContextBuilder } from './call-context.js';
+import { AGENT_CARD_PATHS, createCardHandler } from './card-endpoint.js';
+import { createJsonRpcEndpoint } from './jsonrpc-endpoint.js';
+
+/** Where the JSON-RPC binding answers (the reference's path). */
+export const JSON_RPC_PATH = '/a2a';
+
+export type HttpHandler = (req: IncomingMessage, res: ServerResponse) => void;
+
+export interface A2aHttpHandlerOptions {
+  readonly requestHandler: A2ARequestHandler;
+  /** The card served at the well-known paths (called per request: it may change, e.g. on key rotation). */
+  readonly card: () => Promise<AgentCard>;
+  readonly authenticate: Authenticate;
+  /** The tenant every call is pinned to (one per agent). */
+  readonly tenant: string;
+  /** Largest JSON-RPC body. @default MAX_JSON_RPC_BODY_BYTES (4 MiB) */
+  readonly maxBodyBytes?: number;
+}
+
+export function createA2aHttpHandler(options: A2aHttpHandlerOptions, deps: { log: Logger }): HttpHandler {
+  const cardHandler = createCardHandler(options.card);
+  const jsonRpc = createJsonRpcEndpoint(
+    { requestHandler: options.requestHandler, tenant: options.tenant, ...(options.maxBodyBytes !== undefined && { maxBodyBytes: options.maxBodyBytes }) },
+    deps.log,
+  );
+  const users = new WeakMap<IncomingMessage, User>();
+  const rest = express();
+  rest.disable('x-powered-by');
+  rest.use(
+    restHandler({
+      requestHandler: options.requestHandler,
+      userBuilder: (req) => {
+        const user = users.get(req);
+        // Unreachable: every request reaches this app through the auth check below.
+        if (user === undefined) return Promise.reject(new TypeError('REST request without an authenticated user'));
+        return Promise.resolve(user);
+      },
+      legacyCompat: { enabled: true },
+      contextBuilder: agentContextBuilder(options.tenant),
+    }),
+  );
+  rest.use((_req, res) => {
+    res.status(404).end();
+  });
+
+  return (req, res) => {
+    const url = new URL(req.url ?? '/', 'http://localhost');
+    if (AGENT_CARD_PATHS.includes(url.pathname)) {
+      cardHandler(req, res, url);
+      return;
+    }
+    const user = options.authenticate(req);
+    const isJsonRpc = url.pathname === JSON_RPC_PATH;
+    if (user === undefined) {
+      req.resume();
+      if (isJsonRpc) sendJsonRpcUnauthorized(res);
+      else sendRestUnauthorized(res);
+      return;
+    }
+    if (isJsonRpc) {
+      jsonRpc(req, res, url, user);
+      return;
+    }
+    normalizeVersionHeader(req, url);
+    users.set(req, user);
+    rest(req, res);
+  };
+}
+
+/** The SDK's REST handler compares `A2A-Version` literally; give it the Major.Minor form (a2a-notes §2). */
+function normalizeVersionHeader(req: IncomingMessage, url: URL): void {
+  const header = req.headers['a2a-version'];
+  if (typeof header === 'string' && header.trim() !== '') {
+    req.headers['a2a-version'] = normalizeA2aVersion(header);
+    return;
+  }
+  for (const [key, value] of url.searchParams) {
+    if (key.toLowerCase() === 'a2a-version' && value.trim() !== '') {
+      req.headers['a2a-version'] = normalizeA2aVersion(value);
+      return;
+    }
+  }
+}

@@ -1,0 +1,114 @@
+// The A2A request handler we expose: the SDK's DefaultRequestHandler behind the checks and
+// fixes of a2a-notes §13 that concern what the handler answers, the same on every binding:
+// ListTasks/GetTask parameter ranges, ListTasks `pageSize` reporting the size of the page
+// returned, and a blocking SendMessage that gives up waiting after `blockingTimeoutMs` and
+// answers with the task as it stands (still working); the task itself keeps going. Knows
+// nothing of toq.
+
+import type { AgentCard, CancelTaskRequest, DeleteTaskPushNotificationConfigRequest, GetExtendedAgentCardRequest, GetTaskPushNotificationConfigRequest, GetTaskRequest, ListTaskPushNotificationConfigsRequest, ListTaskPushNotificationConfigsResponse, ListTasksRequest, ListTasksResponse, Message, SendMessageRequest, StreamResponse, SubscribeToTaskRequest, Task, TaskPushNotificationConfig } from '@a2a-js/sdk';
+import type { A2ARequestHandler, ServerCallContext, TaskStore } from '@a2a-js/sdk/server';
+import { checkHistoryLength, checkPageSize, checkTimestamp } from './request-checks.js';
+import type { TrackingEventBusManager } from './tracking-bus-manager.js';
+
+/** How long a blocking SendMessage waits for a terminal or interrupted state (DESIGN §5.2). */
+export const DEFAULT_BLOCKING_TIMEOUT_MS = 30_000;
+
+export interface CheckedRequestHandlerOptions {
+  /** A blocking send answers with the current task after this long. @default 30000 */
+  readonly blockingTimeoutMs?: number;
+}
+
+export class CheckedRequestHandler implements A2ARequestHandler {
+  readonly #inner: A2ARequestHandler;
+  readonly #taskStore: TaskStore;
+  readonly #buses: TrackingEventBusManager;
+  readonly #blockingTimeoutMs: number;
+
+  constructor(inner: A2ARequestHandler, deps: { taskStore: TaskStore; buses: TrackingEventBusManager }, options: CheckedRequestHandlerOptions = {}) {
+    this.#inner = inner;
+    this.#taskStore = deps.taskStore;
+    this.#buses = deps.buses;
+    this.#blockingTimeoutMs = options.blockingTimeoutMs ?? DEFAULT_BLOCKING_TIMEOUT_MS;
+    if (!Number.isFinite(this.#blockingTimeoutMs) || this.#blockingTimeoutMs < 0) throw new RangeError(`blockingTimeoutMs must be >= 0, got ${this.#blockingTimeoutMs}`);
+  }
+
+  getAgentCard(): Promise<AgentCard> {
+    return this.#inner.getAgentCard();
+  }
+
+  getAuthenticatedExtendedAgentCard(params: GetExtendedAgentCardRequest, context: ServerCallContext): Promise<AgentCard> {
+    return this.#inner.getAuthenticatedExtendedAgentCard(params, context);
+  }
+
+  async sendMessage(params: SendMessageRequest, context: ServerCallContext): Promise<Message | Task> {
+    checkHistoryLength(params.configuration?.historyLength);
+    const result = this.#inner.sendMessage(params, context);
+    if (params.configuration?.returnImmediately === true) return result;
+    // The SDK waits for a terminal or interrupted state without limit; we wait this long.
+    let timer: NodeJS.Timeout | undefined;
+    const timedOut = new Promise<'timeout'>((resolve) => {
+      timer = setTimeout(() => resolve('timeout'), this.#blockingTimeoutMs);
+    });
+    try {
+      const first = await Promise.race([result, timedOut]);
+      if (first !== 'timeout') return first;
+    } finally {
+      clearTimeout(timer);
+    }
+    const taskId = this.#buses.taskIdOf(context);
+    const task = taskId === undefined ? undefined : await this.#taskStore.load(taskId, context);
+    if (task === undefined) return result; // nothing stored yet: keep waiting for the SDK
+    // The SDK's promise settles later (or never, for a reply that never comes): nobody awaits it.
+    result.catch(() => undefined);
+    return withHistoryLength(task, params.configuration?.historyLength);
+  }
+
+  sendMessageStream(params: SendMessageRequest, context: ServerCallContext): AsyncGenerator<StreamResponse, void, undefined> {
+    checkHistoryLength(params.configuration?.historyLength);
+    return this.#inner.sendMessageStream(params, context);
+  }
+
+  getTask(params: GetTaskRequest, context: ServerCallContext): Promise<Task> {
+    checkHistoryLength(params.historyLength);
+    return this.#inner.getTask(params, context);
+  }
+
+  async listTasks(params: ListTasksRequest, context: ServerCallContext): Promise<ListTasksResponse> {
+    checkPageSize(params.pageSize);
+    checkHistoryLength(params.historyLength);
+    checkTimestamp('statusTimestampAfter', params.statusTimestampAfter);
+    const response = await this.#inner.listTasks(params, context);
+    // The SDK echoes the requested size; the field reports the size of this page (a2a-notes §13).
+    return { ...response, pageSize: response.tasks.length };
+  }
+
+  cancelTask(params: CancelTaskRequest, context: ServerCallContext): Promise<Task> {
+    return this.#inner.cancelTask(params, context);
+  }
+
+  createTaskPushNotificationConfig(params: TaskPushNotificationConfig, context: ServerCallContext): Promise<TaskPushNotificationConfig> {
+    return this.#inner.createTaskPushNotificationConfig(params, context);
+  }
+
+  getTaskPushNotificationConfig(params: GetTaskPushNotificationConfigRequest, context: ServerCallContext): Promise<TaskPushNotificationConfig> {
+    return this.#inner.getTaskPushNotificationConfig(params, context);
+  }
+
+  listTaskPushNotificationConfigs(params: ListTaskPushNotificationConfigsRequest, context: ServerCallContext): Promise<ListTaskPushNotificationConfigsResponse> {
+    return this.#inner.listTaskPushNotificationConfigs(params, context);
+  }
+
+  deleteTaskPushNotificationConfig(params: DeleteTaskPushNotificationConfigRequest, context: ServerCallContext): Promise<void> {
+    return this.#inner.deleteTaskPushNotificationConfig(params, context);
+  }
+
+  resubscribe(params: SubscribeToTaskRequest, context: ServerCallContext): AsyncGenerator<StreamResponse, void, undefined> {
+    return this.#inner.resubscribe(params, context);
+  }
+}
+
+/** historyLength semantics (a2a-notes §4): unset = all, 0 = none, N = the N most recent. */
+function withHistoryLength(task: Task, historyLength: number | undefined): Task {
+  if (historyLength === undefined) return task;
+  return { ...task, history: historyLength === 0 ? [] : task.history.slice(-historyLength) };
+}

@@ -1,0 +1,24 @@
+// Assembles the A2A request handler of one agent: the SDK's DefaultRequestHandler (task
+// bookkeeping, blocking/streaming, resubscribe, cancel, history length) over the given task
+// store and executor, with a bus manager that remembers which call created which task, wrapped
+// in CheckedRequestHandler (a2a-notes §13 fixes, blocking time limit). Knows nothing of toq.
+
+import type { AgentCard } from '@a2a-js/sdk';
+import { DefaultRequestHandler, type AgentExecutor, type TaskStore } from '@a2a-js/sdk/server';
+import { CheckedRequestHandler } from './checked-request-handler.js';
+import { TrackingEventBusManager } from './tracking-bus-manager.js';
+
+export interface A2aRequestHandlerOptions {
+  /** The card the handler checks capabilities and versions against. */
+  readonly card: AgentCard;
+  readonly taskStore: TaskStore;
+  readonly executor: AgentExecutor;
+  /** @default DEFAULT_BLOCKING_TIMEOUT_MS (30 s) */
+  readonly blockingTimeoutMs?: number;
+}
+
+export function createA2aRequestHandler(options: A2aRequestHandlerOptions): CheckedRequestHandler {
+  const buses = new TrackingEventBusManager();
+  const inner = new DefaultRequestHandler(options.card, options.taskStore, options.executor, buses);
+  return new CheckedRequestHandler(inner, { taskStore: options.taskStore, buses }, options.blockingTimeoutMs === undefined ? {} : { blockingTimeoutMs: options.blockingTimeoutMs });
+}

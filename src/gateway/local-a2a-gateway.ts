@@ -1,0 +1,110 @@
+// Starts the A2A gateway of the local agent (DESIGN §3 "local", §5.2): the SDK's SQL task store
+// in the workspace's SQLite file, the thread map, the bridge (executor + reply channel), the
+// request handler and the HTTP handler for the shared port. The daemon calls this when
+// `a2a_enabled` is true (the reference's meaning: routes exist only then) and mounts
+// `httpHandler` behind the local API; `deliverReply` is the local API's reply-channel hook.
+
+import type { Logger } from 'pino';
+import { createA2aHttpHandler, JSON_RPC_PATH, type HttpHandler } from '../a2a/a2a-http-handler.js';
+import { buildAgentCard } from '../a2a/agent-card.js';
+import { createBearerAuth } from '../a2a/bearer-auth.js';
+import { createA2aRequestHandler } from '../a2a/request-handler.js';
+import { openA2aTaskDatabase } from '../a2a/sql-task-store.js';
+import { A2aThreadStore } from './a2a-thread-store.js';
+import { LocalAgentBridge } from './local-agent-bridge.js';
+import type { LocalAgentPort, ReplyAccepted, ReplyRequest } from './local-agent-port.js';
+
+/** The A2A extension entry that ties the card to the agent's toq identity (DESIGN §4). */
+export const TOQ_IDENTITY_EXTENSION_URI = 'urn:toq:a2a:identity:v1';
+
+/** The principal of callers holding `a2a_api_key` (one key, one scope). */
+export const API_KEY_PRINCIPAL = 'a2a-api-key';
+
+export interface LocalA2aGatewayOptions {
+  /** The workspace's SQLite file (`<configDir>/gateway.db`). */
+  readonly dbPath: string;
+  /** Daemon version, the card's `version`. */
+  readonly version: string;
+  /** `a2a_api_key`: when non-empty, callers must send `Authorization: Bearer <key>`. */
+  readonly apiKey?: string;
+  /** `a2a_public_url`: the JSON-RPC URL in the card. @default http://<host>:<port>/a2a */
+  readonly publicUrl?: string;
+  readonly host: string;
+  readonly port: number;
+  /** A blocking SendMessage answers with the working task after this long. @default 30000 */
+  readonly blockingTimeoutMs?: number;
+  /** How long an executor keeps a task's live bus waiting for a reply. @default 1 h */
+  readonly replyHoldMs?: number;
+}
+
+export interface LocalA2aGatewayDeps {
+  readonly port: LocalAgentPort;
+  /** The agent's toq address and public key as they are now (keys rotate). */
+  identity(): { readonly address: string; readonly publicKey: string };
+  readonly log: Logger;
+  readonly now?: () => number;
+}
+
+export interface LocalA2aGateway {
+  /** Card, JSON-RPC and REST routes: the local API's fallback. */
+  readonly httpHandler: HttpHandler;
+  /** The reply channel: undefined when the thread is not an A2A thread. */
+  deliverReply(request: ReplyRequest): Promise<ReplyAccepted | undefined>;
+  close(): Promise<void>;
+}
+
+export async function startLocalA2aGateway(options: LocalA2aGatewayOptions, deps: LocalA2aGatewayDeps): Promise<LocalA2aGateway> {
+  const log = deps.log.child({ component: 'a2a' });
+  const agent = deps.port.agentName;
+  const database = await openA2aTaskDatabase(options.dbPath);
+  const threads = new A2aThreadStore(database.sqlite);
+  const bridge = new LocalAgentBridge(options.replyHoldMs === undefined ? {} : { replyHoldMs: options.replyHoldMs }, {
+    port: deps.port,
+    taskStore: database.taskStore,
+    threads,
+    log,
+    ...(deps.now !== undefined && { now: deps.now }),
+  });
+  const auth = createBearerAuth(options.apiKey === undefined ? [] : [{ key: options.apiKey, principal: API_KEY_PRINCIPAL }]);
+  const jsonRpcUrl = options.publicUrl ?? `http://${urlHost(options.host)}:${options.port}${JSON_RPC_PATH}`;
+  const card = () => {
+    const identity = deps.identity();
+    return buildAgentCard({
+      // The reference's card texts (local-API spec §9.2).
+      name: `${agent} (toq)`,
+      description: `toq agent '${agent}' with A2A compatibility`,
+      version: options.version,
+      jsonRpcUrl,
+      restUrl: restBase(jsonRpcUrl),
+      provider: { organization: 'toq protocol', url: 'https://github.com/toqprotocol' },
+      skills: [{ id: 'default', name: agent, description: 'toq agent with A2A compatibility', tags: ['toq', 'a2a'] }],
+      requiresBearer: auth.isRequired,
+      extensions: [{ uri: TOQ_IDENTITY_EXTENSION_URI, description: 'The toq agent behind this card', params: { address: identity.address, publicKey: identity.publicKey } }],
+    });
+  };
+  const requestHandler = createA2aRequestHandler({
+    card: card(),
+    taskStore: database.taskStore,
+    executor: bridge.executor,
+    ...(options.blockingTimeoutMs !== undefined && { blockingTimeoutMs: options.blockingTimeoutMs }),
+  });
+  const httpHandler = createA2aHttpHandler({ requestHandler, card: () => Promise.resolve(card()), authenticate: auth.authenticate, tenant: agent }, { log });
+  log.info({ url: jsonRpcUrl, auth: auth.isRequired ? 'bearer' : 'none' }, 'A2A routes mounted');
+  return {
+    httpHandler,
+    deliverReply: (request) => bridge.deliverReply(request),
+    close: async () => {
+      bridge.close();
+      await database.close();
+    },
+  };
+}
+
+function urlHost(host: string): string {
+  return host.includes(':') && !host.startsWith('[') ? `[${host}]` : host;
+}
+
+/** REST lives at the origin when JSON-RPC is `<origin>/a2a` (DESIGN §2); else beside the JSON-RPC URL. */
+function restBase(jsonRpcUrl: string): string {
+  return jsonRpcUrl.endsWith(JSON_RPC_PATH) ? jsonRpcUrl.slice(0, -JSON_RPC_PATH.length) : jsonRpcUrl.replace(/\/+$/, '');
+}

@@ -1,0 +1,315 @@
+// A2A clients ↔ the local agent of a real daemon (DESIGN §5.2): the @a2a-js/sdk client over
+// JSON-RPC and REST, v1.0 and v0.3, against `toq up` with a2a_enabled and a shell handler that
+// answers through the reference's reply channel (POST /v1/messages with the A2A thread id).
+
+import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import pino from 'pino';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { SendMessageRequest, TaskState, type AgentCard, type Message, type StreamResponse, type Task } from '@a2a-js/sdk';
+import { ClientFactory, ClientFactoryOptions, DefaultAgentCardResolver, JsonRpcTransportFactory, RestTransportFactory, type Client } from '@a2a-js/sdk/client';
+import { startDaemon, type Daemon } from '../../src/daemon/daemon.js';
+
+/** Replies "echo: <text>"; "ask" → input-required; "silent" → no reply at all. */
+const HANDLER_JS =
+  "const e=process.env,t=e.TOQ_TEXT;if(t!=='silent'){const b=t==='ask'?{text:'which one?',a2a:{state:'input-required'}}:{text:'echo: '+t};" +
+  "fetch(e.TOQ_URL+'/v1/messages?wait=true',{method:'POST',headers:{'content-type':'application/json'},body:JSON.stringify({to:e.TOQ_FROM,thread_id:e.TOQ_THREAD_ID,body:b})}).then(r=>r.text()).then(console.log)}";
+const HANDLERS_TOML = `[[handlers]]\nname = "echo"\ncommand = ${JSON.stringify(`node -e "${HANDLER_JS}"`)}\n`;
+
+interface RunningDaemon {
+  readonly daemon: Daemon;
+  readonly url: string;
+  readonly dir: string;
+}
+
+async function startIn(dir: string, name: string): Promise<RunningDaemon> {
+  const daemon = await startDaemon({
+    configDir: dir,
+    log: pino({ level: process.env['TEST_LOG'] ?? 'silent' }),
+    port: 0,
+    bindAddress: '127.0.0.1',
+    overrides: { agentName: name },
+    a2aBlockingTimeoutMs: 1_500,
+  });
+  return { daemon, url: `http://127.0.0.1:${daemon.port}`, dir };
+}
+
+async function startWorkspace(name: string, files: { config?: string; handlers?: string }): Promise<RunningDaemon> {
+  const dir = mkdtempSync(join(tmpdir(), `toq-a2a-${name}-`));
+  writeFileSync(join(dir, 'config.toml'), `host = "127.0.0.1"\n${files.config ?? 'a2a_enabled = true\n'}`);
+  if (files.handlers !== undefined) writeFileSync(join(dir, 'handlers.toml'), files.handlers);
+  return startIn(dir, name);
+}
+
+const request = (text: string, extra: { taskId?: string; contextId?: string; returnImmediately?: boolean } = {}): SendMessageRequest =>
+  SendMessageRequest.fromJSON({
+    message: { messageId: `m-${Math.random()}`, role: 'ROLE_USER', parts: [{ text }], ...(extra.taskId && { taskId: extra.taskId }), ...(extra.contextId && { contextId: extra.contextId }) },
+    ...(extra.returnImmediately && { configuration: { returnImmediately: true } }),
+  });
+
+const textOf = (message: Message | undefined): string => (message?.parts ?? []).map((p) => (p.content?.$case === 'text' ? p.content.value : '')).join('');
+const artifactText = (task: Task): string => task.artifacts.flatMap((a) => a.parts).map((p) => (p.content?.$case === 'text' ? p.content.value : '')).join('');
+
+function asTask(result: Message | Task): Task {
+  if (!('status' in result)) throw new Error('expected a task, got a message');
+  return result;
+}
+
+/** The thread a task's message travelled on, read back from the local API's history. */
+async function threadOf(url: string, taskId: string): Promise<string> {
+  const history = (await (await fetch(`${url}/v1/messages/history?limit=1000`)).json()) as { messages: Array<{ thread_id: string; body: { a2a: { taskId: string } } }> };
+  const entry = history.messages.find((m) => m.body?.a2a?.taskId === taskId);
+  if (entry === undefined) throw new Error(`no history entry for task ${taskId}`);
+  return entry.thread_id;
+}
+
+/** What a handler does to answer: POST /v1/messages with the A2A thread id, `to` as TOQ_FROM. */
+async function replyOnThread(url: string, threadId: string, body: unknown): Promise<{ status: number; json: Record<string, unknown> }> {
+  const res = await fetch(`${url}/v1/messages?wait=true`, { method: 'POST', headers: { 'content-type': 'application/json' }, body: JSON.stringify({ to: 'a2a-client', thread_id: threadId, body }) });
+  return { status: res.status, json: (await res.json()) as Record<string, unknown> };
+}
+
+async function until<T>(probe: () => Promise<T | undefined>, timeoutMs = 10_000): Promise<T> {
+  const deadline = Date.now() + timeoutMs;
+  for (;;) {
+    const value = await probe();
+    if (value !== undefined) return value;
+    if (Date.now() > deadline) throw new Error('condition not met in time');
+    await new Promise((resolve) => setTimeout(resolve, 25));
+  }
+}
+
+function legacyClientFactory(preferred: 'JSONRPC' | 'HTTP+JSON'): ClientFactory {
+  return new ClientFactory(
+    ClientFactoryOptions.createFrom(ClientFactoryOptions.default, {
+      transports: [new JsonRpcTransportFactory({ legacyCompat: { enabled: true } }), new RestTransportFactory({ legacyCompat: { enabled: true } })],
+      preferredTransports: [preferred],
+    }),
+  );
+}
+
+const onlyVersion = (card: AgentCard, version: string): AgentCard => ({ ...card, supportedInterfaces: card.supportedInterfaces.filter((i) => i.protocolVersion === version) });
+
+describe('A2A → local agent, one daemon with an echo handler', () => {
+  let alice: RunningDaemon;
+  let client: Client;
+  let card: AgentCard;
+
+  beforeAll(async () => {
+    alice = await startWorkspace('alice', { handlers: HANDLERS_TOML });
+    client = await new ClientFactory().createFromUrl(alice.url);
+    card = await client.getAgentCard();
+  });
+  afterAll(async () => {
+    await alice.daemon.stop();
+    rmSync(alice.dir, { recursive: true, force: true });
+  });
+
+  it('discovers the card at both well-known paths, with the toq identity extension', async () => {
+    expect(card.name).toBe('alice (toq)');
+    expect(card.capabilities?.extensions[0]?.params).toEqual({ address: alice.daemon.address, publicKey: expect.stringMatching(/^ed25519:/) });
+    const legacy = (await (await fetch(`${alice.url}/.well-known/agent.json`)).json()) as Record<string, unknown>;
+    expect(legacy['url']).toBe(`${alice.url}/a2a`);
+  });
+
+  it('SendMessage (blocking, v1.0 JSON-RPC): the handler replies, the task completes with the reply', async () => {
+    const task = asTask(await client.sendMessage(request('hi')));
+    expect(task.status?.state).toBe(TaskState.TASK_STATE_COMPLETED);
+    expect(artifactText(task)).toBe('echo: hi');
+    expect(textOf(task.status?.message)).toBe('echo: hi');
+    expect(textOf(task.history[0])).toBe('hi');
+  });
+
+  it('the request is in history as message.send from a2a-client, with the A2A ids and a hashed thread', async () => {
+    const task = asTask(await client.sendMessage(request('history please')));
+    const history = (await (await fetch(`${alice.url}/v1/messages/history?limit=1000`)).json()) as { messages: Array<Record<string, unknown>> };
+    const entry = history.messages.find((m) => (m['body'] as { a2a?: { taskId?: string } }).a2a?.taskId === task.id);
+    expect(entry).toMatchObject({ type: 'message.send', from: 'a2a-client', content_type: 'application/json', body: { text: 'history please', parts: [{ text: 'history please' }], a2a: { taskId: task.id, contextId: task.contextId } } });
+    expect(entry?.['thread_id']).toMatch(/^[0-9a-f]{8}-[0-9a-f]{4}-8/);
+    expect(entry?.['thread_id']).not.toBe(task.contextId);
+  });
+
+  it('the same context keeps the same thread', async () => {
+    const first = asTask(await client.sendMessage(request('one')));
+    const second = asTask(await client.sendMessage(request('two', { contextId: first.contextId })));
+    expect(second.id).not.toBe(first.id);
+    expect(await threadOf(alice.url, second.id)).toBe(await threadOf(alice.url, first.id));
+  });
+
+  it('SendStreamingMessage: task, working, the artifact, completed', async () => {
+    const events: StreamResponse[] = [];
+    for await (const event of client.sendMessageStream(request('streamed'))) events.push(event);
+    const kinds = events.map((e) => e.payload?.$case);
+    expect(kinds[0]).toBe('task');
+    expect(kinds).toContain('artifactUpdate');
+    const last = events.at(-1)!.payload;
+    expect(last?.$case === 'statusUpdate' && last.value.status?.state).toBe(TaskState.TASK_STATE_COMPLETED);
+  });
+
+  it('GetTask and ListTasks find the task; history length is honoured', async () => {
+    const task = asTask(await client.sendMessage(request('find me')));
+    const got = await client.getTask({ tenant: '', id: task.id, historyLength: 1 });
+    expect(got.status?.state).toBe(TaskState.TASK_STATE_COMPLETED);
+    expect(got.history).toHaveLength(1);
+    const listed = await client.listTasks({ tenant: '', contextId: task.contextId, status: TaskState.TASK_STATE_UNSPECIFIED, pageToken: '', statusTimestampAfter: undefined, pageSize: 10 });
+    expect(listed.tasks.map((t) => t.id)).toEqual([task.id]);
+    expect(listed.pageSize).toBe(1);
+  });
+
+  it('input-required: the reply names the state, the follow-up on the same task completes it', async () => {
+    const asked = asTask(await client.sendMessage(request('ask')));
+    expect(asked.status?.state).toBe(TaskState.TASK_STATE_INPUT_REQUIRED);
+    expect(textOf(asked.status?.message)).toBe('which one?');
+    const answered = asTask(await client.sendMessage(request('the blue one', { taskId: asked.id, contextId: asked.contextId })));
+    expect(answered.id).toBe(asked.id);
+    expect(answered.status?.state).toBe(TaskState.TASK_STATE_COMPLETED);
+    expect(artifactText(answered)).toBe('echo: the blue one');
+  });
+
+  it('a blocking send with no reply answers after blocking_timeout, still working; a late reply completes the stored task', async () => {
+    const started = Date.now();
+    const task = asTask(await client.sendMessage(request('silent')));
+    expect(Date.now() - started).toBeGreaterThanOrEqual(1_400);
+    expect(task.status?.state).toBe(TaskState.TASK_STATE_WORKING);
+    const reply = await replyOnThread(alice.url, await threadOf(alice.url, task.id), { text: 'sorry, late' });
+    expect(reply.status).toBe(200);
+    expect(reply.json).toMatchObject({ status: 'delivered', thread_id: await threadOf(alice.url, task.id) });
+    const done = await client.getTask({ tenant: '', id: task.id });
+    expect(done.status?.state).toBe(TaskState.TASK_STATE_COMPLETED);
+    expect(artifactText(done)).toBe('sorry, late');
+  });
+
+  it('SubscribeToTask: the snapshot first, then the reply as it arrives', async () => {
+    const task = asTask(await client.sendMessage(request('silent', { returnImmediately: true })));
+    const threadId = await threadOf(alice.url, task.id);
+    const events: StreamResponse[] = [];
+    const done = (async () => {
+      for await (const event of client.resubscribeTask({ tenant: '', id: task.id })) {
+        events.push(event);
+      }
+    })();
+    await until(async () => (events.length > 0 ? true : undefined));
+    expect(events[0]?.payload?.$case).toBe('task');
+    await replyOnThread(alice.url, threadId, { text: 'pushed', a2a: { state: 'completed' } });
+    await done;
+    const last = events.at(-1)!.payload;
+    expect(last?.$case === 'statusUpdate' && last.value.status?.state).toBe(TaskState.TASK_STATE_COMPLETED);
+    expect(events.some((e) => e.payload?.$case === 'artifactUpdate')).toBe(true);
+  });
+
+  it('CancelTask: canceled at once; a later reply on the thread is dropped (still answered 200)', async () => {
+    const task = asTask(await client.sendMessage(request('silent', { returnImmediately: true })));
+    const canceled = await client.cancelTask({ tenant: '', id: task.id, metadata: undefined });
+    expect(canceled.status?.state).toBe(TaskState.TASK_STATE_CANCELED);
+    const reply = await replyOnThread(alice.url, await threadOf(alice.url, task.id), { text: 'too late' });
+    expect(reply.status).toBe(200);
+    const after = await client.getTask({ tenant: '', id: task.id });
+    expect(after.status?.state).toBe(TaskState.TASK_STATE_CANCELED);
+    expect(after.artifacts).toEqual([]);
+  });
+
+  it('an unknown task id: TaskNotFound', async () => {
+    await expect(client.getTask({ tenant: '', id: 'no-such-task' })).rejects.toThrow(/not found/i);
+  });
+
+  it('v0.3 JSON-RPC client (legacyCompat): message/send completes', async () => {
+    const legacy = await legacyClientFactory('JSONRPC').createFromAgentCard(onlyVersion(card, '0.3'));
+    expect(legacy.protocolVersion).toBe('0.3');
+    const task = asTask(await legacy.sendMessage(request('old hi')));
+    expect(artifactText(task)).toBe('echo: old hi');
+    const events: StreamResponse[] = [];
+    for await (const event of legacy.sendMessageStream(request('old stream'))) events.push(event);
+    expect(events.at(-1)?.payload?.$case === 'statusUpdate' && events.at(-1)?.payload?.value).toMatchObject({ status: { state: TaskState.TASK_STATE_COMPLETED } });
+  });
+
+  it('REST clients, v1.0 and v0.3: send and get', async () => {
+    for (const version of ['1.0', '0.3']) {
+      const rest = await legacyClientFactory('HTTP+JSON').createFromAgentCard(onlyVersion(card, version));
+      const task = asTask(await rest.sendMessage(request(`rest ${version}`)));
+      expect(artifactText(task)).toBe(`echo: rest ${version}`);
+      expect((await rest.getTask({ tenant: '', id: task.id })).status?.state).toBe(TaskState.TASK_STATE_COMPLETED);
+    }
+  });
+
+  it('a normal toq send is not taken by the reply channel', async () => {
+    const res = await fetch(`${alice.url}/v1/messages`, { method: 'POST', headers: { 'content-type': 'application/json' }, body: JSON.stringify({ to: 'a2a-client', thread_id: 'not-an-a2a-thread', body: { text: 'x' } }) });
+    expect(res.status).toBe(400);
+  });
+});
+
+describe('A2A → local agent, other setups', () => {
+  it('no handler and no listener: the task fails at once', async () => {
+    const bob = await startWorkspace('bob', {});
+    try {
+      const client = await new ClientFactory().createFromUrl(bob.url);
+      const started = Date.now();
+      const task = asTask(await client.sendMessage(request('anyone?')));
+      expect(Date.now() - started).toBeLessThan(1_000);
+      expect(task.status?.state).toBe(TaskState.TASK_STATE_FAILED);
+      expect(textOf(task.status?.message)).toBe('no handler or listener for agent bob');
+    } finally {
+      await bob.daemon.stop();
+      rmSync(bob.dir, { recursive: true, force: true });
+    }
+  });
+
+  it('a2a_enabled = false: no A2A routes', async () => {
+    const off = await startWorkspace('off', { config: 'a2a_enabled = false\n' });
+    try {
+      expect((await fetch(`${off.url}/.well-known/agent-card.json`)).status).toBe(404);
+      expect((await fetch(`${off.url}/a2a`, { method: 'POST', body: '{}' })).status).toBe(404);
+    } finally {
+      await off.daemon.stop();
+      rmSync(off.dir, { recursive: true, force: true });
+    }
+  });
+
+  it('a2a_api_key: the card declares bearer; no key or a wrong key is 401; the right key works', async () => {
+    const carol = await startWorkspace('carol', { config: 'a2a_enabled = true\na2a_api_key = "s3cret-key"\n', handlers: HANDLERS_TOML });
+    try {
+      const card = (await (await fetch(`${carol.url}/.well-known/agent-card.json`, { headers: { 'a2a-version': '1.0' } })).json()) as Record<string, unknown>;
+      expect(card['securityRequirements']).toEqual([{ schemes: { bearer: {} } }]);
+      const body = JSON.stringify({ jsonrpc: '2.0', id: 1, method: 'SendMessage', params: { message: { messageId: 'x', role: 'ROLE_USER', parts: [{ text: 'hi' }] } } });
+      for (const authorization of [undefined, 'Bearer wrong', 's3cret-key']) {
+        const res = await fetch(`${carol.url}/a2a`, { method: 'POST', headers: { 'content-type': 'application/json', 'a2a-version': '1.0', ...(authorization && { authorization }) }, body });
+        expect(res.status).toBe(401);
+        expect(await res.json()).toEqual({ jsonrpc: '2.0', id: null, error: { code: -32600, message: 'Unauthorized' } });
+      }
+      const authed: typeof fetch = (input, init) => fetch(input, { ...init, headers: { ...Object.fromEntries(new Headers(init?.headers).entries()), authorization: 'Bearer s3cret-key' } });
+      const factory = new ClientFactory(
+        ClientFactoryOptions.createFrom(ClientFactoryOptions.default, {
+          transports: [new JsonRpcTransportFactory({ fetchImpl: authed }), new RestTransportFactory({ fetchImpl: authed })],
+          cardResolver: new DefaultAgentCardResolver({ fetchImpl: authed }),
+        }),
+      );
+      const client = await factory.createFromUrl(carol.url);
+      expect(artifactText(asTask(await client.sendMessage(request('with key'))))).toBe('echo: with key');
+    } finally {
+      await carol.daemon.stop();
+      rmSync(carol.dir, { recursive: true, force: true });
+    }
+  });
+
+  it('restart mid-task: the task and its thread survive, and a reply after the restart completes it', async () => {
+    let dave = await startWorkspace('dave', { handlers: HANDLERS_TOML });
+    try {
+      let client = await new ClientFactory().createFromUrl(dave.url);
+      const task = asTask(await client.sendMessage(request('silent', { returnImmediately: true })));
+      const threadId = await threadOf(dave.url, task.id);
+      await dave.daemon.stop();
+
+      dave = await startIn(dave.dir, 'dave');
+      client = await new ClientFactory().createFromUrl(dave.url);
+      expect((await client.getTask({ tenant: '', id: task.id })).status?.state).toBe(TaskState.TASK_STATE_WORKING);
+      const reply = await replyOnThread(dave.url, threadId, { text: 'back again' });
+      expect(reply.status).toBe(200);
+      const done = await client.getTask({ tenant: '', id: task.id });
+      expect(done.status?.state).toBe(TaskState.TASK_STATE_COMPLETED);
+      expect(artifactText(done)).toBe('back again');
+    } finally {
+      await dave.daemon.stop();
+      rmSync(dave.dir, { recursive: true, force: true });
+    }
+  });
+});
