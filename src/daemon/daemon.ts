@@ -40,6 +40,7 @@ import { createLocalApiFacade } from './local-api-facade.js';
 import { matchingHandlers } from '../handlers/dispatch.js';
 import { startLocalA2aGateway } from '../gateway/local-a2a-gateway.js';
 import { MessageBus } from './message-bus.js';
+import { HostedAgents } from './hosted-agents.js';
 
 export const GATEWAY_VERSION = '0.1.0';
 
@@ -76,6 +77,8 @@ export interface Daemon {
   readonly outbox: Outbox;
   /** The live message feed (incoming messages and our own sends). */
   readonly bus: MessageBus;
+  /** The `[agents.*]` identities and their inbound receivers. */
+  readonly hosted: HostedAgents;
   /** Resolves when the daemon has stopped (after stop() or POST /v1/daemon/shutdown). */
   readonly stopped: Promise<void>;
   stop(): Promise<void>;
@@ -143,7 +146,12 @@ export async function startDaemon(options: DaemonOptions): Promise<Daemon> {
   // Writes of the same event-loop turn share one transaction (one fsync): see group-commit.ts.
   const groupCommit = new GroupCommit((fn) => store.transaction(fn));
 
-  const onMessage = (envelope: Envelope, session: ToqSession): Promise<void> => groupCommit.run(() => commitInbound(envelope, session)).then((message) => {
+  const hosted = new HostedAgents(config, options.configDir);
+
+  const onMessage = (envelope: Envelope, session: ToqSession): Promise<void> =>
+    session.local.agentName === config.agentName ? onLocalMessage(envelope, session) : hosted.deliver(session.local.agentName, envelope, session);
+
+  const onLocalMessage = (envelope: Envelope, session: ToqSession): Promise<void> => groupCommit.run(() => commitInbound(envelope, session)).then((message) => {
     if (message === undefined) return;
     bus.publish(message);
     if (adapterUrl !== undefined && (envelope.type === 'message.send' || envelope.type === 'thread.close')) postToAdapter(adapterUrl, message);
@@ -191,7 +199,7 @@ export async function startDaemon(options: DaemonOptions): Promise<Daemon> {
   const gatewayOptions = {
     host: config.host,
     bindAddress: options.bindAddress ?? '0.0.0.0',
-    agents: [{ name: config.agentName, identity }],
+    agents: [{ name: config.agentName, identity }, ...[...hosted.identities].map(([name, id]) => ({ name, identity: id }))],
     policy,
     certificate,
     dedup: new DurableDedup({ store, now }),
@@ -369,6 +377,7 @@ export async function startDaemon(options: DaemonOptions): Promise<Daemon> {
     store,
     outbox,
     bus,
+    hosted,
     stopped,
     stop: async () => {
       stopRequested();
