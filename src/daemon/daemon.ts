@@ -41,6 +41,13 @@ import { matchingHandlers } from '../handlers/dispatch.js';
 import { startLocalA2aGateway } from '../gateway/local-a2a-gateway.js';
 import { MessageBus } from './message-bus.js';
 import { HostedAgents } from './hosted-agents.js';
+// A2A upstream agents
+import { startA2aUpstreamAgents } from '../gateway/a2a-upstream-bridge.js';
+import { A2aOutbound } from '../gateway/a2a-outbound.js';
+// toq upstream agents
+import { createA2aAgentRouter } from '../a2a/agent-router.js';
+import { startToqUpstreamGateway } from '../gateway/toq-upstream-gateway.js';
+import { canonicalAddress as toqUpstreamCanonical } from '../protocol/address.js';
 
 export const GATEWAY_VERSION = '0.1.0';
 
@@ -275,6 +282,74 @@ export async function startDaemon(options: DaemonOptions): Promise<Daemon> {
     : undefined;
   // ---- end A2A
 
+  // ---- toq upstream agents (issue #4, DESIGN §3): each `[agents.<name>] toq = "toq://..."` is
+  // served to A2A clients at /a2a/<name> (with a2a_enabled, as all A2A routes); its requests go to
+  // the remote agent through the outbox from the hosted identity, its answers come back through
+  // the hosted agent's receiver. `a2aRoutes` is the per-agent URL map the local API falls back to.
+  const toqUpstreamAgents = config.agents.flatMap((agent) => (agent.kind === 'toq' ? [agent] : []));
+  const toqUpstreams =
+    config.a2aEnabled && toqUpstreamAgents.length > 0
+      ? await startToqUpstreamGateway(
+          {
+            dbPath: join(options.configDir, 'gateway.db'),
+            version: GATEWAY_VERSION,
+            agents: toqUpstreamAgents,
+            ...(config.a2aApiKey !== undefined && { apiKey: config.a2aApiKey }),
+            ...(config.a2aPublicUrl !== undefined && { publicUrl: config.a2aPublicUrl }),
+            host: config.host,
+            port: gateway.port,
+            deliveryWatchMs: config.outboxTtl * 1000 + 60_000,
+            ...(options.a2aBlockingTimeoutMs !== undefined && { blockingTimeoutMs: options.a2aBlockingTimeoutMs }),
+          },
+          {
+            port: {
+              enqueue: (m) => void outbox.enqueue({ ...m, type: 'message.send', content_type: 'application/json' }),
+              waitForOutcome: (id, timeoutMs) => outbox.waitForOutcome(id, { timeoutMs }).then((o) => o.entry),
+              outboxEntry: (id) => outbox.get(id),
+              cancelQueued: (id) => {
+                if (outbox.get(id)?.status === 'queued') outbox.cancel(id);
+              },
+              sendControl: async (agent, to, fields) => {
+                await gateway.send(toqUpstreamCanonical(to), fields, { fromAgent: agent });
+              },
+            },
+            identity: (name) => ({ address: gateway.addressOf(name), publicKey: hosted.identities.get(name)!.publicKeyText }),
+            log,
+            now,
+          },
+        )
+      : undefined;
+  for (const [name, receive] of toqUpstreams?.receivers ?? []) hosted.register(name, (envelope, session) => receive(envelope, session.peer.address));
+  const defaultA2aAgent = config.a2aDefaultAgent === undefined ? undefined : toqUpstreams?.httpHandlers.get(config.a2aDefaultAgent);
+  const a2aRoutes =
+    toqUpstreams === undefined ? a2a?.httpHandler : createA2aAgentRouter({ agents: toqUpstreams.httpHandlers, ...((defaultA2aAgent ?? a2a?.httpHandler) !== undefined && { defaultAgent: defaultA2aAgent ?? a2a?.httpHandler }) });
+  // ---- end toq upstream agents
+
+  // ---- A2A upstream agents (issue #4, DESIGN §5.3): each `[agents.<name>] a2a = "<url>"` answers
+  // toq peers at toq://host/<name> through that A2A agent (acked once committed, answered through
+  // the outbox from <name>). Also the local agent's outbound A2A sends (POST /v1/messages to an
+  // http(s) URL, local-API spec §9.4): the reply lands in the local history and SSE stream.
+  const upstreamA2a = startA2aUpstreamAgents(
+    { dbPath: join(options.configDir, 'gateway.db'), agents: config.agents.flatMap((agent) => (agent.kind === 'a2a' ? [agent] : [])), env },
+    { register: (name, receive) => hosted.register(name, receive), outbox, log, now },
+  );
+  const a2aOutbound = new A2aOutbound(
+    { policy: { allowPrivate: config.a2aWebhookAllowPrivate } },
+    {
+      store: upstreamA2a.store,
+      onReply: async (reply) => {
+        const receivedAt = now();
+        const body = reply.body;
+        await groupCommit.run(() => {
+          store.recordInbound({ id: reply.id, agent: config.agentName, type: 'message.send', from: reply.from, peerKey: A2A_PEER_KEY, thread_id: reply.threadId, reply_to: null, content_type: 'application/json', body: wireJson(body), receivedAtMs: receivedAt });
+        });
+        bus.publish({ id: reply.id, type: 'message.send', from: reply.from, body, thread_id: reply.threadId, content_type: 'application/json', timestamp: formatTimestamp(receivedAt) });
+      },
+      now,
+    },
+  );
+  // ---- end A2A upstream agents
+
   facadeHolder.handle = createLocalApiHandler(
     createLocalApiFacade({
       config,
@@ -299,9 +374,10 @@ export async function startDaemon(options: DaemonOptions): Promise<Daemon> {
       },
       requestStop: () => stopRequested(),
       ...(a2a !== undefined && { a2aReplies: a2a }),
+      a2aOutbound: { send: (request) => a2aOutbound.send(request) }, // A2A upstream agents
     }),
     log.child({ component: 'local-api' }),
-    a2a?.httpHandler,
+    a2aRoutes,
   );
 
   writePidFile(paths.pid);
@@ -354,9 +430,11 @@ export async function startDaemon(options: DaemonOptions): Promise<Daemon> {
       clearInterval(stateTimer);
       clearInterval(pruneTimer);
       await holder.handlers?.close();
+      await upstreamA2a.close(); // A2A upstream agents: before the outbox and the store
       await outbox.stop();
       await gateway.close();
       await a2a?.close();
+      await toqUpstreams?.close();
       persistPolicy();
       store.close();
       await writer.remove();

@@ -64,6 +64,8 @@ export interface FacadeDeps {
   requestStop(): void;
   /** The A2A reply channel (present when a2a_enabled): answers replies on A2A threads. */
   readonly a2aReplies?: { deliverReply(request: SendRequest): Promise<SingleSendResult | undefined> };
+  /** A2A outbound sends (`to` an http(s) URL, local-API spec §9.4). */
+  readonly a2aOutbound?: { send(request: { url: string; body?: JsonValue; threadId?: string; bearer?: string }): Promise<JsonObject> };
 }
 
 const DEFAULT_HISTORY_LIMIT = 1000;
@@ -105,6 +107,21 @@ export function createLocalApiFacade(d: FacadeDeps): LocalApiDeps {
   return {
     messages: {
       replyToA2a: (request) => d.a2aReplies?.deliverReply(request) ?? Promise.resolve(undefined),
+      ...(d.a2aOutbound !== undefined && {
+        sendA2a: async (request: SendRequest & { to: string }) => {
+          try {
+            return await d.a2aOutbound!.send({
+              url: request.to,
+              ...(request.body !== undefined && { body: request.body }),
+              ...(request.thread_id !== undefined && { threadId: request.thread_id }),
+              ...(request.a2a_auth !== undefined && { bearer: request.a2a_auth }),
+            });
+          } catch (err) {
+            d.log.warn({ err, url: request.to }, 'A2A outbound send failed');
+            throw new ApiError(502, 'a2a_send_failed', `A2A send to ${request.to} failed: ${(err as Error).message}`);
+          }
+        },
+      }),
       async sendOne(request, { wait, timeoutMs }) {
         const to = canonicalAddress(request.to);
         // Committed (with other sends of the same moment, one fsync) before we answer.

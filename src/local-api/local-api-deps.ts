@@ -50,6 +50,8 @@ export interface LocalApiDeps {
     sendMany(request: SendRequest & { to: readonly string[] }): Promise<MultiSendResult>;
     /** The A2A reply channel: the answer when `thread_id` is an A2A thread, else undefined (send normally). */
     replyToA2a?(request: SendRequest): Promise<SingleSendResult | undefined>;
+    /** A2A outbound (`to` an http(s) URL, local-API spec §9.4); throws ApiError (502 a2a_send_failed). */
+    sendA2a?(request: SendRequest & { to: string }): Promise<JsonObject>;
     history(query: { limit?: number; from?: string; since?: string }): IncomingMessageJson[];
     /** Incoming messages of one thread, oldest first (the reference always answers an empty list). */
     thread(threadId: string): IncomingMessageJson[];

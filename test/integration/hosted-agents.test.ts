@@ -15,7 +15,7 @@ afterEach(async () => {
 
 describe('hosted agents', () => {
   it('answer with their own identity and keep their traffic away from the local agent', async () => {
-    const daemon = await startTestDaemon('alice', { mode: 'open', configToml: '[agents.helper]\na2a = "http://127.0.0.1:9/a2a"\n' });
+    const daemon = await startTestDaemon('alice', { mode: 'open', configToml: '[agents.helper]\ntoq = "toq://127.0.0.1:9/helper"\n' });
     daemons.push(daemon);
     const peer = await startTestGateway('peer');
     gateways.push(peer);

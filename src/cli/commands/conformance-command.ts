@@ -1,12 +1,15 @@
 // `toq conformance`: runs the toq conformance kit (src/conformance/) against another endpoint
 // (`--toq <address>`: we connect and play the session scripts) or lets an implementation connect
-// to us (`--serve`: we check what it sends). Prints a table on a terminal, one line per case
+// to us (`--serve`: we check what it sends), or runs the A2A checks against an A2A server
+// (`--a2a <url>`: fixtures/a2a/checks.json over JSON-RPC and REST). Prints a table on a terminal, one line per case
 // otherwise, or a JSON document with --json. Exit 0 only when every required case passed, 1
 // otherwise, 2 for a bad command line. Unlike the other commands it needs no daemon: it talks toq
 // itself, which is the point of a conformance tool.
 
 import { tryParseAddress } from '../../protocol/address.js';
 import { formatReportLines, formatReportTable, type ConformanceReport } from '../../conformance/conformance-report.js';
+import { loadA2aChecks } from '../../conformance/a2a/a2a-checks.js';
+import { A2A_CONFORMANCE_TOTAL_MS, asPrintableReport, runA2aConformance } from '../../conformance/a2a/a2a-conformance.js';
 import { startConformanceServer } from '../../conformance/conformance-server.js';
 import { SERVE_CHECKS } from '../../conformance/serve-checks.js';
 import { loadSessionScripts } from '../../conformance/session-script.js';
@@ -27,6 +30,8 @@ const OPTIONS = {
   only: { type: 'string' },
   timeout: { type: 'string' },
   as: { type: 'string' },
+  a2a: { type: 'string' },
+  auth: { type: 'string' },
 } as const;
 
 export const conformanceCommand: Command = {
@@ -35,9 +40,13 @@ export const conformanceCommand: Command = {
   usage: [
     'toq conformance --toq toq://host:port/name [--only id,...] [--as toq://host:port/name] [--timeout S] [--json]',
     'toq conformance --serve [--port N] [--bind ADDR] [--name NAME] [--connections N] [--only id,...] [--timeout S] [--json]',
+    'toq conformance --a2a http(s)://host[/path] [--auth "Bearer TOKEN"] [--only id,...] [--timeout S] [--json]',
     '  --toq: connect to the endpoint and run every session script of fixtures/toq/session-scripts.json,',
     '         each on a fresh connection (it must accept us: open mode, or approve our key)',
     '  --serve: listen (default 127.0.0.1, a free port) and check what connecting implementations send',
+    '  --a2a: find the agent card at <url>/.well-known/agent-card.json or at the origin, then run the checks',
+    '         of fixtures/a2a/checks.json (required = A2A v1.0 MUSTs; v0.3 and SHOULDs are advisory);',
+    '         --auth is sent as the Authorization header when the card declares security',
     '  exit 0 only when every required case passed; advisory results are reported but do not count',
   ].join('\n'),
   async run(input) {
@@ -45,6 +54,8 @@ export const conformanceCommand: Command = {
     if (isHelp) return help(ctx, this);
     const totalMs = (integerOption('timeout', values.timeout, { min: 1, max: 3600 }) ?? CONFORMANCE_TOTAL_MS / 1000) * 1000;
     const only = values.only?.split(',').map((s) => s.trim()).filter((s) => s !== '');
+    if (values.a2a !== undefined) return a2a(ctx, values, only);
+    if (values.auth !== undefined) throw new UsageError('--auth is for --a2a');
     if (values.serve === true) {
       if (values.toq !== undefined) throw new UsageError('--toq and --serve are two modes: give one');
       if (values.as !== undefined) throw new UsageError('--as is for --toq');
@@ -85,6 +96,30 @@ export const conformanceCommand: Command = {
     return report.ok ? EXIT_OK : EXIT_ERROR;
   },
 };
+
+async function a2a(ctx: CliContext, values: { readonly a2a?: string; readonly toq?: string; readonly serve?: boolean; readonly as?: string; readonly port?: string; readonly bind?: string; readonly name?: string; readonly connections?: string; readonly timeout?: string; readonly auth?: string }, only: readonly string[] | undefined): Promise<number> {
+  if (values.toq !== undefined || values.serve === true) throw new UsageError('--a2a, --toq and --serve are three modes: give one');
+  for (const flag of ['as', 'port', 'bind', 'name', 'connections'] as const) {
+    if (values[flag] !== undefined) throw new UsageError(`--${flag} is not for --a2a`);
+  }
+  const url = values.a2a ?? '';
+  if (!URL.canParse(url) || !['http:', 'https:'].includes(new URL(url).protocol)) throw new UsageError(`--a2a ${JSON.stringify(url)} is not an http(s) URL`);
+  if (only !== undefined) {
+    const known = new Set(loadA2aChecks().checks.map((c) => c.id));
+    const unknown = only.filter((id) => !known.has(id));
+    if (unknown.length > 0) throw new UsageError(`unknown check id(s): ${unknown.join(', ')} (known: ${[...known].join(', ')})`);
+  }
+  const totalMs = (integerOption('timeout', values.timeout, { min: 1, max: 3600 }) ?? A2A_CONFORMANCE_TOTAL_MS / 1000) * 1000;
+  const report = await runA2aConformance({
+    url,
+    totalMs,
+    ...(only !== undefined && { only }),
+    ...(values.auth !== undefined && { authorization: values.auth }),
+  });
+  if (ctx.isJson) ctx.json(report);
+  else ctx.out(render(ctx, asPrintableReport(report)));
+  return report.ok ? EXIT_OK : EXIT_ERROR;
+}
 
 function isTerminal(ctx: CliContext): boolean {
   return (ctx.io.stdout as { isTTY?: boolean }).isTTY === true;

@@ -3,7 +3,7 @@
 
 import { canonicalJson } from '../../protocol/canonical-json.js';
 import { tryParseAddress } from '../../protocol/address.js';
-import type { JsonValue } from '../../protocol/json-value.js';
+import { isJsonObject, type JsonValue } from '../../protocol/json-value.js';
 import { ApiError, PlainHttpError } from '../api-error.js';
 import { toJsonText } from '../json-text.js';
 import type { LocalApiDeps, SendRequest } from '../local-api-deps.js';
@@ -30,7 +30,11 @@ export function addMessageRoutes(router: Router, deps: LocalApiDeps): void {
     }
     const single = typeof request.to === 'string' ? request.to : undefined;
     if (single !== undefined && /^https?:\/\//.test(single)) {
-      throw new ApiError(502, 'a2a_send_failed', 'A2A outbound is not available yet on this gateway');
+      // A2A outbound (local-API spec §9.4): a non-empty body.text is required.
+      const text = isJsonObject(request.body) ? request.body['text'] : undefined;
+      if (typeof text !== 'string' || text === '') throw new ApiError(400, 'invalid_request', 'A2A messages need a non-empty body.text');
+      if (deps.messages.sendA2a === undefined) throw new ApiError(502, 'a2a_send_failed', 'A2A outbound is not available on this gateway');
+      return { json: await deps.messages.sendA2a({ ...request, to: single }) };
     }
     for (const to of typeof request.to === 'string' ? [request.to] : request.to) {
       if (!tryParseAddress(to).ok) throw new ApiError(400, 'invalid_address', `Invalid toq address: ${to}`);

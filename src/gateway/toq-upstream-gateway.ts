@@ -1,0 +1,128 @@
+// Starts the A2A side of every toq-upstream agent (DESIGN §3 "toq upstream", §5.2): one SQL task
+// store on the workspace's gateway.db (shared by these agents, partitioned by tenant = agent
+// name), the task ↔ toq-message map, and per agent a bridge, a request handler, a card naming
+// the agent's own toq address and key, and an HTTP handler for root paths that the per-agent
+// router mounts at `/a2a/{name}`. The daemon registers each bridge's `receive` as the hosted
+// agent's toq receiver. It opens no sockets itself.
+
+import type { Logger } from 'pino';
+import type { TaskState } from '@a2a-js/sdk';
+import { createA2aHttpHandler, JSON_RPC_PATH, type HttpHandler } from '../a2a/a2a-http-handler.js';
+import { buildAgentCard } from '../a2a/agent-card.js';
+import { createBearerAuth } from '../a2a/bearer-auth.js';
+import { createA2aRequestHandler } from '../a2a/request-handler.js';
+import { openA2aTaskDatabase } from '../a2a/sql-task-store.js';
+import type { Envelope } from '../protocol/envelope.js';
+import { API_KEY_PRINCIPAL, TOQ_IDENTITY_EXTENSION_URI } from './local-a2a-gateway.js';
+import { ToqUpstreamBridge, type ToqUpstreamPort } from './toq-upstream-bridge.js';
+import { UpstreamTaskStore } from './toq-upstream-task-store.js';
+
+export interface ToqUpstreamAgent {
+  /** `[agents.<name>]`. */
+  readonly name: string;
+  /** Its `toq = "toq://..."`: the remote agent. */
+  readonly toq: string;
+  /** @default completed */
+  readonly replyState?: TaskState;
+}
+
+export interface ToqUpstreamGatewayOptions {
+  /** The workspace's SQLite file (`<configDir>/gateway.db`). */
+  readonly dbPath: string;
+  readonly version: string;
+  readonly agents: readonly ToqUpstreamAgent[];
+  /** `a2a_api_key`: when non-empty, callers must send `Authorization: Bearer <key>`. */
+  readonly apiKey?: string;
+  /** `a2a_public_url` (the local agent's JSON-RPC URL); hosted agents are at `<it>/<name>`. @default http://<host>:<port>/a2a */
+  readonly publicUrl?: string;
+  readonly host: string;
+  readonly port: number;
+  /** @default 30000 */
+  readonly blockingTimeoutMs?: number;
+  /** @default 1 h */
+  readonly replyHoldMs?: number;
+  /** How long a message's delivery is watched for failure: the outbox_ttl plus a margin. */
+  readonly deliveryWatchMs: number;
+}
+
+export interface ToqUpstreamGatewayDeps {
+  readonly port: ToqUpstreamPort;
+  /** The hosted agent's toq address and public key as they are now. */
+  identity(name: string): { readonly address: string; readonly publicKey: string };
+  readonly log: Logger;
+  readonly now?: () => number;
+}
+
+export interface ToqUpstreamGateway {
+  /** Agent name → its A2A handler for root paths (mount at `/a2a/{name}`). */
+  readonly httpHandlers: ReadonlyMap<string, HttpHandler>;
+  /** Agent name → what receives the toq envelopes addressed to it. */
+  readonly receivers: ReadonlyMap<string, (envelope: Envelope, peerAddress: string) => Promise<void>>;
+  close(): Promise<void>;
+}
+
+export async function startToqUpstreamGateway(options: ToqUpstreamGatewayOptions, deps: ToqUpstreamGatewayDeps): Promise<ToqUpstreamGateway> {
+  const log = deps.log.child({ component: 'a2a-toq-upstream' });
+  const database = await openA2aTaskDatabase(options.dbPath);
+  const tasks = new UpstreamTaskStore(database.sqlite);
+  const auth = createBearerAuth(options.apiKey === undefined ? [] : [{ key: options.apiKey, principal: API_KEY_PRINCIPAL }]);
+  const base = (options.publicUrl ?? `http://${urlHost(options.host)}:${options.port}${JSON_RPC_PATH}`).replace(/\/+$/, '');
+  const httpHandlers = new Map<string, HttpHandler>();
+  const receivers = new Map<string, (envelope: Envelope, peerAddress: string) => Promise<void>>();
+  const bridges: ToqUpstreamBridge[] = [];
+
+  for (const agent of options.agents) {
+    const agentLog = log.child({ agent: agent.name });
+    const bridge = new ToqUpstreamBridge(
+      {
+        agent: agent.name,
+        target: agent.toq,
+        deliveryWatchMs: options.deliveryWatchMs,
+        ...(agent.replyState !== undefined && { replyState: agent.replyState }),
+        ...(options.replyHoldMs !== undefined && { replyHoldMs: options.replyHoldMs }),
+      },
+      { port: deps.port, taskStore: database.taskStore, tasks, log: agentLog, ...(deps.now !== undefined && { now: deps.now }) },
+    );
+    // DESIGN §2: JSON-RPC at /a2a/{name}, REST beside it (/a2a/{name}/message:send, /a2a/{name}/v1/...).
+    const url = `${base}/${agent.name}`;
+    const card = () => {
+      const identity = deps.identity(agent.name);
+      return buildAgentCard({
+        name: agent.name,
+        description: `toq agent ${agent.toq}, reached over toq as ${identity.address}`,
+        version: options.version,
+        jsonRpcUrl: url,
+        restUrl: url,
+        provider: { organization: 'toq protocol', url: 'https://github.com/toqprotocol' },
+        skills: [{ id: 'default', name: agent.name, description: `conversation with the toq agent ${agent.toq}`, tags: ['toq', 'a2a'] }],
+        requiresBearer: auth.isRequired,
+        // DESIGN §4: the card names the identity that speaks for this agent on toq.
+        extensions: [{ uri: TOQ_IDENTITY_EXTENSION_URI, description: 'The toq agent behind this card', params: { address: identity.address, publicKey: identity.publicKey } }],
+      });
+    };
+    const requestHandler = createA2aRequestHandler({
+      card: card(),
+      taskStore: database.taskStore,
+      executor: bridge.executor,
+      ...(options.blockingTimeoutMs !== undefined && { blockingTimeoutMs: options.blockingTimeoutMs }),
+    });
+    httpHandlers.set(agent.name, createA2aHttpHandler({ requestHandler, card: () => Promise.resolve(card()), authenticate: auth.authenticate, tenant: agent.name }, { log: agentLog }));
+    receivers.set(agent.name, (envelope, peerAddress) => bridge.receive(envelope, peerAddress));
+    bridge.recover();
+    bridges.push(bridge);
+    agentLog.info({ url, upstream: agent.toq }, 'A2A routes of a toq upstream agent mounted');
+  }
+
+  return {
+    httpHandlers,
+    receivers,
+    close: async () => {
+      for (const bridge of bridges) bridge.close();
+      await database.close();
+    },
+  };
+}
+
+function urlHost(host: string): string {
+  return host.includes(':') && !host.startsWith('[') ? `[${host}]` : host;
+}

@@ -1,0 +1,90 @@
+// A toq message.send for a hosted A2A upstream agent → the A2A `Message` sent upstream (DESIGN
+// §4, §5.3): parts from the body (`parts` in v1.0 ProtoJSON win, else `text`, else the whole body
+// as one data part), `contextId`/`taskId` of the thread's upstream conversation when known, and
+// `metadata.toq` = {from, publicKey, envelopeId, threadId, verified, envelope} so the upstream can
+// see (and re-verify) who spoke. Pure: the caller supplies the envelope's wire JSON.
+
+import { Part, Role, type Message } from '@a2a-js/sdk';
+import { isJsonObject, JsonNumber, type JsonValue } from '../../protocol/json-value.js';
+
+export interface ToqProvenance {
+  /** The sender's toq address (the envelope's `from`). */
+  readonly from: string;
+  /** The sender's key as proven in the handshake (`ed25519:...`). */
+  readonly publicKey: string;
+  readonly envelopeId: string;
+  readonly threadId?: string;
+  /** The signed envelope as plain JSON (its wire text parsed). */
+  readonly envelope: unknown;
+}
+
+export interface UpstreamRequestIds {
+  /** The A2A messageId: the envelope id, so a resend after a restart is the same message. */
+  readonly messageId: string;
+  /** The upstream context of the thread; absent on a thread's first message. */
+  readonly contextId?: string;
+  /** The paused (input-required / auth-required) upstream task this message answers. */
+  readonly taskId?: string;
+}
+
+export function toA2aUpstreamMessage(body: JsonValue | undefined, ids: UpstreamRequestIds, provenance: ToqProvenance): Message {
+  return {
+    messageId: ids.messageId,
+    contextId: ids.contextId ?? '',
+    taskId: ids.taskId ?? '',
+    role: Role.ROLE_USER,
+    parts: toA2aParts(body),
+    metadata: {
+      toq: {
+        from: provenance.from,
+        publicKey: provenance.publicKey,
+        envelopeId: provenance.envelopeId,
+        ...(provenance.threadId !== undefined && { threadId: provenance.threadId }),
+        // The session checked the signature against the handshake key before delivering it.
+        verified: true,
+        envelope: structuredClone(provenance.envelope),
+      },
+    },
+    extensions: [],
+    referenceTaskIds: [],
+  };
+}
+
+/** The parts a toq body stands for. An absent body is one empty text part (A2A needs a part). */
+export function toA2aParts(body: JsonValue | undefined): Part[] {
+  const plain = body === undefined ? undefined : toPlainJson(body);
+  if (typeof plain === 'string') return [textPart(plain)];
+  if (typeof plain === 'object' && plain !== null && !Array.isArray(plain)) {
+    const object = plain as Record<string, unknown>;
+    const rawParts = object['parts'];
+    if (Array.isArray(rawParts)) {
+      const parts: Part[] = [];
+      for (const raw of rawParts) {
+        if (typeof raw !== 'object' || raw === null || Array.isArray(raw)) continue;
+        const part = Part.fromJSON(raw);
+        if (part.content !== undefined) parts.push(part);
+      }
+      if (parts.length > 0) return parts;
+    }
+    if (typeof object['text'] === 'string') return [textPart(object['text'])];
+  }
+  if (plain === undefined || plain === null) return [textPart('')];
+  return [{ content: { $case: 'data', value: plain }, mediaType: 'application/json', filename: '', metadata: undefined }];
+}
+
+function textPart(text: string): Part {
+  return { content: { $case: 'text', value: text }, mediaType: 'text/plain', filename: '', metadata: undefined };
+}
+
+/** Lossless JSON → plain JS values (a number's lexeme becomes the nearest double). */
+export function toPlainJson(value: JsonValue): unknown {
+  if (value instanceof JsonNumber) return value.toNumber();
+  if (typeof value === 'bigint') return Number(value);
+  if (Array.isArray(value)) return value.map(toPlainJson);
+  if (isJsonObject(value)) {
+    const out: Record<string, unknown> = {};
+    for (const [k, v] of Object.entries(value)) out[k] = toPlainJson(v);
+    return out;
+  }
+  return value;
+}

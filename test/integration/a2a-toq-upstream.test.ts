@@ -1,0 +1,206 @@
+// A2A clients → a remote toq agent through a toq-upstream agent (DESIGN §3, §5.2): gw1 hosts
+// `[agents.bob] toq = "toq://127.0.0.1:<gw2>/carol"` and serves it at /a2a/bob; gw2's local agent
+// carol answers through a shell handler (reply channel, or a local-API stream). The
+// @a2a-js/sdk client (v1.0 and v0.3) talks to gw1 only; everything reaches carol over toq.
+
+import { Writable } from 'node:stream';
+import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import pino from 'pino';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { SendMessageRequest, TaskState, type AgentCard, type Message, type StreamResponse, type Task } from '@a2a-js/sdk';
+import { ClientFactory, ClientFactoryOptions, JsonRpcTransportFactory, RestTransportFactory, type Client } from '@a2a-js/sdk/client';
+import { startDaemon, type Daemon } from '../../src/daemon/daemon.js';
+
+/** "silent" → no answer; "stream" → a local-API stream a, b, then end c; else "carol: <text>". */
+const HANDLER_JS =
+  "const e=process.env,t=e.TOQ_TEXT,u=e.TOQ_URL,j=(p,b)=>fetch(u+p,{method:'POST',headers:{'content-type':'application/json'},body:JSON.stringify(b)}).then(r=>r.json());" +
+  "(async()=>{if(t==='silent')return;if(t==='stream'){const s=await j('/v1/stream/start',{to:e.TOQ_FROM,thread_id:e.TOQ_THREAD_ID});" +
+  "await j('/v1/stream/chunk',{stream_id:s.stream_id,text:'a'});await j('/v1/stream/chunk',{stream_id:s.stream_id,text:'b'});await j('/v1/stream/end',{stream_id:s.stream_id,text:'c'});return}" +
+  "console.log(JSON.stringify(await j('/v1/messages?wait=true',{to:e.TOQ_FROM,thread_id:e.TOQ_THREAD_ID,body:{text:'carol: '+t}})))})()";
+const HANDLERS_TOML = `[[handlers]]\nname = "carol"\nfilter_type = ["message.send"]\ncommand = ${JSON.stringify(`node -e "${HANDLER_JS}"`)}\n`;
+
+interface RunningDaemon {
+  readonly daemon: Daemon;
+  readonly url: string;
+  readonly dir: string;
+}
+
+/** gw2's log lines, to see what its toq sessions received (message.cancel is logged, not delivered). */
+const gw2Log: Array<Record<string, unknown>> = [];
+
+async function startWorkspace(name: string, files: { config: string; handlers?: string }, log = pino({ level: process.env['TEST_LOG'] ?? 'silent' })): Promise<RunningDaemon> {
+  const dir = mkdtempSync(join(tmpdir(), `toq-up-${name}-`));
+  writeFileSync(join(dir, 'config.toml'), `host = "127.0.0.1"\n${files.config}`);
+  if (files.handlers !== undefined) writeFileSync(join(dir, 'handlers.toml'), files.handlers);
+  const daemon = await startDaemon({ configDir: dir, log, port: 0, bindAddress: '127.0.0.1', overrides: { agentName: name }, a2aBlockingTimeoutMs: 1_500, outboxBackoffMs: [50, 100, 200] });
+  return { daemon, url: `http://127.0.0.1:${daemon.port}`, dir };
+}
+
+const request = (text: string, extra: { taskId?: string; contextId?: string; returnImmediately?: boolean } = {}): SendMessageRequest =>
+  SendMessageRequest.fromJSON({
+    message: { messageId: `m-${Math.random()}`, role: 'ROLE_USER', parts: [{ text }], ...(extra.taskId && { taskId: extra.taskId }), ...(extra.contextId && { contextId: extra.contextId }) },
+    ...(extra.returnImmediately && { configuration: { returnImmediately: true } }),
+  });
+
+const textOf = (message: Message | undefined): string => (message?.parts ?? []).map((p) => (p.content?.$case === 'text' ? p.content.value : '')).join('');
+const artifactText = (task: Task): string => task.artifacts.flatMap((a) => a.parts).map((p) => (p.content?.$case === 'text' ? p.content.value : '')).join('');
+
+function asTask(result: Message | Task): Task {
+  if (!('status' in result)) throw new Error('expected a task, got a message');
+  return result;
+}
+
+async function until<T>(probe: () => Promise<T | undefined> | T | undefined, timeoutMs = 10_000): Promise<T> {
+  const deadline = Date.now() + timeoutMs;
+  for (;;) {
+    const value = await probe();
+    if (value !== undefined) return value;
+    if (Date.now() > deadline) throw new Error('condition not met in time');
+    await new Promise((resolve) => setTimeout(resolve, 25));
+  }
+}
+
+/** carol's history entry for a task (the body keeps the A2A ids). */
+async function carolEntry(url: string, taskId: string): Promise<Record<string, unknown> | undefined> {
+  const history = (await (await fetch(`${url}/v1/messages/history?limit=1000`)).json()) as { messages: Array<Record<string, unknown>> };
+  return history.messages.find((m) => (m['body'] as { a2a?: { taskId?: string } } | undefined)?.a2a?.taskId === taskId);
+}
+
+function legacyClientFactory(preferred: 'JSONRPC' | 'HTTP+JSON'): ClientFactory {
+  return new ClientFactory(
+    ClientFactoryOptions.createFrom(ClientFactoryOptions.default, {
+      transports: [new JsonRpcTransportFactory({ legacyCompat: { enabled: true } }), new RestTransportFactory({ legacyCompat: { enabled: true } })],
+      preferredTransports: [preferred],
+    }),
+  );
+}
+
+const onlyVersion = (card: AgentCard, version: string): AgentCard => ({ ...card, supportedInterfaces: card.supportedInterfaces.filter((i) => i.protocolVersion === version) });
+
+describe('A2A → toq upstream agent bob (gw1) → carol (gw2) over toq', () => {
+  let gw1: RunningDaemon;
+  let gw2: RunningDaemon;
+  let client: Client;
+  let card: AgentCard;
+
+  beforeAll(async () => {
+    const capture = new Writable({
+      write(chunk: Buffer, _encoding, callback) {
+        for (const line of chunk.toString('utf8').split('\n')) if (line.trim() !== '') gw2Log.push(JSON.parse(line) as Record<string, unknown>);
+        callback();
+      },
+    });
+    gw2 = await startWorkspace('carol', { config: 'connection_mode = "open"\n', handlers: HANDLERS_TOML }, pino({ level: 'info' }, capture));
+    gw1 = await startWorkspace('gw', {
+      config: `a2a_enabled = true\na2a_default_agent = "bob"\noutbox_ttl = 1\n[agents.bob]\ntoq = "toq://127.0.0.1:${gw2.daemon.port}/carol"\n[agents.ghost]\ntoq = "toq://127.0.0.1:1/nobody"\n`,
+    });
+    client = await new ClientFactory().createFromUrl(`${gw1.url}/a2a/bob/`);
+    card = await client.getAgentCard();
+  });
+  afterAll(async () => {
+    for (const gw of [gw1, gw2]) {
+      if (gw === undefined) continue;
+      await gw.daemon.stop();
+      rmSync(gw.dir, { recursive: true, force: true });
+    }
+  });
+
+  it("bob's card at /a2a/bob names bob's toq address and key, and the /a2a/bob endpoints", async () => {
+    const bobKey = gw1.daemon.hosted.identities.get('bob')!.publicKeyText;
+    expect(card.capabilities?.extensions[0]?.params).toEqual({ address: `toq://127.0.0.1:${gw1.daemon.port}/bob`, publicKey: bobKey });
+    expect(bobKey).not.toBe(gw1.daemon.hosted.identities.get('ghost')!.publicKeyText);
+    expect(card.supportedInterfaces.map((i) => i.url)).toContain(`${gw1.url}/a2a/bob`);
+    const legacy = (await (await fetch(`${gw1.url}/a2a/bob/.well-known/agent-card.json`)).json()) as Record<string, unknown>;
+    expect(legacy['url']).toBe(`${gw1.url}/a2a/bob`);
+  });
+
+  it('a2a_default_agent = "bob": the root card is bob\'s', async () => {
+    const root = (await (await fetch(`${gw1.url}/.well-known/agent-card.json`, { headers: { 'a2a-version': '1.0' } })).json()) as { name: string; capabilities: { extensions: Array<{ params: { address: string } }> } };
+    expect(root.name).toBe('bob');
+    expect(root.capabilities.extensions[0]?.params.address).toBe(`toq://127.0.0.1:${gw1.daemon.port}/bob`);
+    expect((await fetch(`${gw1.url}/a2a/nobody/.well-known/agent-card.json`)).status).toBe(404);
+  });
+
+  it('SendMessage (blocking): carol receives message.send from bob with the A2A ids and answers; the task completes', async () => {
+    const started = performance.now();
+    const task = asTask(await client.sendMessage(request('hi')));
+    const elapsedMs = performance.now() - started;
+    expect(task.status?.state).toBe(TaskState.TASK_STATE_COMPLETED);
+    expect(artifactText(task)).toBe('carol: hi');
+    expect(textOf(task.status?.message)).toBe('carol: hi');
+    const entry = await carolEntry(gw2.url, task.id);
+    expect(entry).toMatchObject({ type: 'message.send', from: `toq://127.0.0.1:${gw1.daemon.port}/bob`, body: { text: 'hi', parts: [{ text: 'hi' }], a2a: { taskId: task.id, contextId: task.contextId } } });
+    expect(entry?.['thread_id']).toMatch(/^[0-9a-f]{8}-[0-9a-f]{4}-8/);
+    // Measured round trip (client → gw1 → toq → gw2 → node handler → toq → gw1 → client).
+    console.log(`toq upstream blocking SendMessage round trip: ${elapsedMs.toFixed(0)} ms`);
+  });
+
+  it('multi-turn: the same contextId stays on one toq thread', async () => {
+    const first = asTask(await client.sendMessage(request('one')));
+    const second = asTask(await client.sendMessage(request('two', { contextId: first.contextId })));
+    expect(second.id).not.toBe(first.id);
+    expect(artifactText(second)).toBe('carol: two');
+    const threadOf = async (task: Task) => (await carolEntry(gw2.url, task.id))?.['thread_id'];
+    expect(await threadOf(second)).toBe(await threadOf(first));
+    const other = asTask(await client.sendMessage(request('three')));
+    expect(await threadOf(other)).not.toBe(await threadOf(first));
+  });
+
+  it('SendStreamingMessage: carol streams; chunks become artifact updates (append false, then true; last chunk), then completed', async () => {
+    const events: StreamResponse[] = [];
+    for await (const event of client.sendMessageStream(request('stream'))) events.push(event);
+    expect(events[0]?.payload?.$case).toBe('task');
+    const chunks = events.flatMap((e) => (e.payload?.$case === 'artifactUpdate' ? [e.payload.value] : []));
+    expect(chunks.map((c) => [textOf({ parts: c.artifact?.parts ?? [] } as unknown as Message), c.append, c.lastChunk])).toEqual([
+      ['a', false, false],
+      ['b', true, false],
+      ['c', true, true],
+    ]);
+    const last = events.at(-1)!.payload;
+    expect(last?.$case === 'statusUpdate' && last.value.status?.state).toBe(TaskState.TASK_STATE_COMPLETED);
+    const stored = await client.getTask({ tenant: '', id: chunks[0]!.taskId });
+    expect(artifactText(stored)).toBe('abc');
+  });
+
+  it('GetTask finds the task', async () => {
+    const task = asTask(await client.sendMessage(request('find me')));
+    const got = await client.getTask({ tenant: '', id: task.id, historyLength: 1 });
+    expect(got.status?.state).toBe(TaskState.TASK_STATE_COMPLETED);
+    expect(got.history).toHaveLength(1);
+  });
+
+  it('no answer: a blocking send returns working after blocking_timeout; CancelTask → canceled at once and carol gets message.cancel', async () => {
+    const task = asTask(await client.sendMessage(request('silent')));
+    expect(task.status?.state).toBe(TaskState.TASK_STATE_WORKING);
+    const entry = await until(() => carolEntry(gw2.url, task.id));
+    const canceled = await client.cancelTask({ tenant: '', id: task.id, metadata: undefined });
+    expect(canceled.status?.state).toBe(TaskState.TASK_STATE_CANCELED);
+    const seen = await until(() => gw2Log.find((l) => l['type'] === 'message.cancel'));
+    expect(seen['peer']).toBe(`toq://127.0.0.1:${gw1.daemon.port}/bob`);
+    expect(entry['id']).toBeDefined();
+    expect((await client.getTask({ tenant: '', id: task.id })).status?.state).toBe(TaskState.TASK_STATE_CANCELED);
+  });
+
+  it('v0.3 JSON-RPC and REST (v1.0, v0.3) clients reach carol through /a2a/bob', async () => {
+    const legacy = await legacyClientFactory('JSONRPC').createFromAgentCard(onlyVersion(card, '0.3'));
+    expect(artifactText(asTask(await legacy.sendMessage(request('old hi'))))).toBe('carol: old hi');
+    for (const version of ['1.0', '0.3']) {
+      const rest = await legacyClientFactory('HTTP+JSON').createFromAgentCard(onlyVersion(card, version));
+      const task = asTask(await rest.sendMessage(request(`rest ${version}`)));
+      expect(artifactText(task)).toBe(`carol: rest ${version}`);
+      expect((await rest.getTask({ tenant: '', id: task.id })).status?.state).toBe(TaskState.TASK_STATE_COMPLETED);
+    }
+  });
+
+  it('an unreachable toq agent: the task fails once outbox_ttl runs out, saying unreachable', async () => {
+    const ghost = await new ClientFactory().createFromUrl(`${gw1.url}/a2a/ghost/`);
+    const task = asTask(await ghost.sendMessage(request('anyone?', { returnImmediately: true })));
+    const failed = await until(async () => {
+      const t = await ghost.getTask({ tenant: '', id: task.id });
+      return t.status?.state === TaskState.TASK_STATE_FAILED ? t : undefined;
+    });
+    expect(textOf(failed.status?.message)).toMatch(/toq:\/\/127\.0\.0\.1:1\/nobody unreachable/);
+  });
+});
