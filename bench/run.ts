@@ -4,6 +4,7 @@
 const SUITES: Record<string, () => Promise<void>> = {
   wire: async () => (await import('./wire.js')).runWireBench(),
   daemon: async () => (await import('./daemon.js')).runDaemonBench(),
+  a2a: async () => (await import('./a2a.js')).runA2aBench(),
 };
 
 const wanted = process.argv.slice(2).filter((a) => !a.startsWith('-'));

@@ -14,7 +14,8 @@ import type { A2ARequestHandler, User } from '@a2a-js/sdk/server';
 import { normalizeA2aVersion } from './a2a-version.js';
 import { sendJsonRpcUnauthorized, sendRestUnauthorized, type Authenticate } from './bearer-auth.js';
 import { agentContextBuilder } from './call-context.js';
-import { AGENT_CARD_PATHS, createCardHandler } from './card-endpoint.js';
+import { AGENT_CARD_PATHS, CARD_MAX_AGE_S, createCardHandler } from './card-endpoint.js';
+import { JWKS_PATH, type JsonWebKeySet } from './card-signature.js';
 import { createJsonRpcEndpoint } from './jsonrpc-endpoint.js';
 
 /** Where the JSON-RPC binding answers (the reference's path). */
@@ -27,6 +28,8 @@ export interface A2aHttpHandlerOptions {
   /** The card served at the well-known paths (called per request: it may change, e.g. on key rotation). */
   readonly card: () => Promise<AgentCard>;
   readonly authenticate: Authenticate;
+  /** The JWKS published (publicly) at `/.well-known/jwks.json` (card-signature.ts); undefined = 404 there. */
+  readonly jwks?: () => JsonWebKeySet;
   /** The tenant every call is pinned to (one per agent). */
   readonly tenant: string;
   /** Largest JSON-RPC body. @default MAX_JSON_RPC_BODY_BYTES (4 MiB) */
@@ -65,6 +68,10 @@ export function createA2aHttpHandler(options: A2aHttpHandlerOptions, deps: { log
       cardHandler(req, res, url);
       return;
     }
+    if (url.pathname === JWKS_PATH && options.jwks !== undefined) {
+      sendJwks(req, res, options.jwks());
+      return;
+    }
     const user = options.authenticate(req);
     const isJsonRpc = url.pathname === JSON_RPC_PATH;
     if (user === undefined) {
@@ -81,6 +88,18 @@ export function createA2aHttpHandler(options: A2aHttpHandlerOptions, deps: { log
     users.set(req, user);
     rest(req, res);
   };
+}
+
+/** Public like the card: the keys that verify its signatures (DESIGN §4). */
+function sendJwks(req: IncomingMessage, res: ServerResponse, jwks: JsonWebKeySet): void {
+  req.resume();
+  if (req.method !== 'GET' && req.method !== 'HEAD') {
+    res.writeHead(405, { allow: 'GET, HEAD', 'content-length': 0 }).end();
+    return;
+  }
+  const body = JSON.stringify(jwks);
+  res.writeHead(200, { 'content-type': 'application/jwk-set+json', 'content-length': Buffer.byteLength(body), 'cache-control': `public, max-age=${CARD_MAX_AGE_S}` });
+  res.end(req.method === 'HEAD' ? undefined : body);
 }
 
 /** The SDK's REST handler compares `A2A-Version` literally; give it the Major.Minor form (a2a-notes §2). */

@@ -3,6 +3,7 @@
 // or 0.3. The v1.0 card is rendered here because the SDK's v1.0 card handler prints the
 // in-memory object as is, so its security schemes come out in the SDK's internal `$case` shape
 // instead of ProtoJSON. Cache-Control, a strong ETag, 304 on If-None-Match, Vary: A2A-Version.
+// Only the v1.0 card carries `signatures` (a2a-notes §9): they are computed over that rendering.
 
 import { createHash } from 'node:crypto';
 import type { IncomingMessage, ServerResponse } from 'node:http';
@@ -22,7 +23,10 @@ export type CardHandler = (req: IncomingMessage, res: ServerResponse, url: URL) 
 export function createCardHandler(provider: () => Promise<AgentCard>): CardHandler {
   const legacy = express();
   legacy.disable('x-powered-by');
-  const router = legacyAgentCardRouter({ agentCardProvider: provider, cache: { maxAge: CARD_MAX_AGE_S } });
+  // The v1.0 signatures (card-signature.ts) cover the v1.0 rendering; over the converted v0.3 card
+  // they would not verify, and a card with only invalid signatures is worse than an unsigned one.
+  const unsigned = () => provider().then((card) => ({ ...card, signatures: [] }));
+  const router = legacyAgentCardRouter({ agentCardProvider: unsigned, cache: { maxAge: CARD_MAX_AGE_S } });
   for (const path of AGENT_CARD_PATHS) legacy.use(path, router);
   legacy.use((_req, res) => {
     res.status(404).end();

@@ -1,10 +1,11 @@
 // Assembles the A2A request handler of one agent: the SDK's DefaultRequestHandler (task
 // bookkeeping, blocking/streaming, resubscribe, cancel, history length) over the given task
-// store and executor, with a bus manager that remembers which call created which task, wrapped
-// in CheckedRequestHandler (a2a-notes §13 fixes, blocking time limit). Knows nothing of toq.
+// store and executor (and, when given, push-notification store and sender), with a bus manager
+// that remembers which call created which task, wrapped in CheckedRequestHandler (a2a-notes §13
+// fixes, blocking time limit). Knows nothing of toq.
 
 import type { AgentCard } from '@a2a-js/sdk';
-import { DefaultRequestHandler, type AgentExecutor, type TaskStore } from '@a2a-js/sdk/server';
+import { DefaultRequestHandler, type AgentExecutor, type PushNotificationSender, type PushNotificationStore, type TaskStore } from '@a2a-js/sdk/server';
 import { CheckedRequestHandler } from './checked-request-handler.js';
 import { TrackingEventBusManager } from './tracking-bus-manager.js';
 
@@ -13,12 +14,14 @@ export interface A2aRequestHandlerOptions {
   readonly card: AgentCard;
   readonly taskStore: TaskStore;
   readonly executor: AgentExecutor;
+  /** Push-notification configs and their delivery; used only if the card declares `pushNotifications`. */
+  readonly push?: { readonly store: PushNotificationStore; readonly sender: PushNotificationSender };
   /** @default DEFAULT_BLOCKING_TIMEOUT_MS (30 s) */
   readonly blockingTimeoutMs?: number;
 }
 
 export function createA2aRequestHandler(options: A2aRequestHandlerOptions): CheckedRequestHandler {
   const buses = new TrackingEventBusManager();
-  const inner = new DefaultRequestHandler(options.card, options.taskStore, options.executor, buses);
+  const inner = new DefaultRequestHandler(options.card, options.taskStore, options.executor, buses, options.push?.store, options.push?.sender);
   return new CheckedRequestHandler(inner, { taskStore: options.taskStore, buses }, options.blockingTimeoutMs === undefined ? {} : { blockingTimeoutMs: options.blockingTimeoutMs });
 }

@@ -1,15 +1,16 @@
-// The SDK's SQL task store (DatabaseTaskStore, kysely + better-sqlite3) on a SQLite file, with
-// the SDK's own migrations run at open (a2a-notes §12.5: the tables are not created on first
-// use; the SDK ships them with its `a2a-db` tool, whose runner we call in-process). Tasks then
-// survive restarts. The file may be shared with other tables (the workspace's gateway.db).
+// The SDK's SQL task store (DatabaseTaskStore, kysely + better-sqlite3) and push-notification
+// config store (DatabasePushNotificationStore) on a SQLite file, with the SDK's own migrations
+// run at open (a2a-notes §12.5: the tables are not created on first use; the SDK ships them with
+// its `a2a-db` tool, whose runner we call in-process). Tasks and webhook configs then survive
+// restarts. The file may be shared with other tables (the workspace's gateway.db).
 
 import { dirname, join } from 'node:path';
 import { createRequire } from 'node:module';
 import { pathToFileURL } from 'node:url';
 import Database from 'better-sqlite3';
 import { Kysely, SqliteDialect } from 'kysely';
-import type { OwnerResolver, TaskStore } from '@a2a-js/sdk/server';
-import { DatabaseTaskStore } from '@a2a-js/sdk/server/database';
+import type { OwnerResolver, PushNotificationStore, TaskStore } from '@a2a-js/sdk/server';
+import { DatabasePushNotificationStore, DatabaseTaskStore } from '@a2a-js/sdk/server/database';
 import { GatewayError } from '../protocol/errors.js';
 
 /** How long a write waits for another connection's transaction on the same file. */
@@ -19,19 +20,21 @@ export interface A2aTaskDatabase {
   /** The raw connection (WAL), for callers that keep their own tables in the same file. */
   readonly sqlite: Database.Database;
   readonly taskStore: TaskStore;
+  /** Push-notification configs, keyed like tasks by (tenant, owner). */
+  readonly pushStore: PushNotificationStore;
   close(): Promise<void>;
 }
 
 type MigrationRun = (argv: readonly string[], env: Record<string, string | undefined>, output: { log(...a: unknown[]): void; error(...a: unknown[]): void }) => Promise<number>;
 
-/** Runs the SDK's migrations for the task store on `path` (idempotent: applied ones are skipped). */
+/** Runs the SDK's migrations for the task and push-config stores on `path` (idempotent: applied ones are skipped). */
 export async function migrateA2aTaskStore(path: string): Promise<void> {
   // The runner is what the SDK's `a2a-db upgrade` executes; it is not an exported entry point,
   // so it is loaded by file from the installed package.
   const sdkEntry = createRequire(import.meta.url).resolve('@a2a-js/sdk');
   const runner = (await import(pathToFileURL(join(dirname(sdkEntry), 'cli', 'run.js')).href)) as { run: MigrationRun };
   const messages: string[] = [];
-  const code = await runner.run(['upgrade', '--url', `sqlite:${path}`, '--store', 'tasks'], {}, {
+  const code = await runner.run(['upgrade', '--url', `sqlite:${path}`, '--store', 'tasks', '--store', 'push-notification-configs'], {}, {
     log: () => undefined,
     error: (...a: unknown[]) => void messages.push(a.map(String).join(' ')),
   });
@@ -45,9 +48,11 @@ export async function openA2aTaskDatabase(path: string, options: { ownerResolver
   sqlite.pragma('journal_mode = WAL');
   const db = new Kysely<unknown>({ dialect: new SqliteDialect({ database: sqlite }) });
   const taskStore = new DatabaseTaskStore(db, options.ownerResolver === undefined ? {} : { ownerResolver: options.ownerResolver });
+  const pushStore = new DatabasePushNotificationStore(db, options.ownerResolver === undefined ? {} : { ownerResolver: options.ownerResolver });
   return {
     sqlite,
     taskStore,
+    pushStore,
     // Kysely's destroy closes the better-sqlite3 connection it was given.
     close: () => db.destroy(),
   };

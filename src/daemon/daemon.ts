@@ -260,6 +260,7 @@ export async function startDaemon(options: DaemonOptions): Promise<Daemon> {
           host: config.host,
           port: gateway.port,
           ...(options.a2aBlockingTimeoutMs !== undefined && { blockingTimeoutMs: options.a2aBlockingTimeoutMs }),
+          webhookPolicy: { allowPrivate: config.a2aWebhookAllowPrivate },
         },
         {
           port: {
@@ -274,7 +275,8 @@ export async function startDaemon(options: DaemonOptions): Promise<Daemon> {
               holder.handlers?.dispatch(m);
             },
           },
-          identity: () => ({ address: gateway.addressOf(), publicKey: identity.publicKeyText }),
+          identity: () => ({ address: gateway.addressOf(), publicKey: identity.publicKeyText, signingKey: { privateKey: identity.privateKeyObject, publicKey: identity.publicKeyObject } }),
+          publishedKeys: () => [...hosted.identities.values()].map((id) => id.publicKeyObject),
           log,
           now,
         },
@@ -299,6 +301,7 @@ export async function startDaemon(options: DaemonOptions): Promise<Daemon> {
             host: config.host,
             port: gateway.port,
             deliveryWatchMs: config.outboxTtl * 1000 + 60_000,
+            webhookPolicy: { allowPrivate: config.a2aWebhookAllowPrivate },
             ...(options.a2aBlockingTimeoutMs !== undefined && { blockingTimeoutMs: options.a2aBlockingTimeoutMs }),
           },
           {
@@ -313,7 +316,10 @@ export async function startDaemon(options: DaemonOptions): Promise<Daemon> {
                 await gateway.send(toqUpstreamCanonical(to), fields, { fromAgent: agent });
               },
             },
-            identity: (name) => ({ address: gateway.addressOf(name), publicKey: hosted.identities.get(name)!.publicKeyText }),
+            identity: (name) => {
+              const id = hosted.identities.get(name)!;
+              return { address: gateway.addressOf(name), publicKey: id.publicKeyText, signingKey: { privateKey: id.privateKeyObject, publicKey: id.publicKeyObject } };
+            },
             log,
             now,
           },

@@ -4,10 +4,14 @@
 // `a2a_enabled` is true (the reference's meaning: routes exist only then) and mounts
 // `httpHandler` behind the local API; `deliverReply` is the local API's reply-channel hook.
 
+import type { KeyObject } from 'node:crypto';
 import type { Logger } from 'pino';
 import { createA2aHttpHandler, JSON_RPC_PATH, type HttpHandler } from '../a2a/a2a-http-handler.js';
 import { buildAgentCard } from '../a2a/agent-card.js';
 import { createBearerAuth } from '../a2a/bearer-auth.js';
+import { buildJwks, createCardSigner, JWKS_PATH, type CardSigningKey } from '../a2a/card-signature.js';
+import type { OutboundUrlPolicy } from '../a2a/outbound-url-policy.js';
+import { GuardedPushNotificationSender, withPushNotifications, type PushDeliveryOptions } from '../a2a/push-notifications.js';
 import { createA2aRequestHandler } from '../a2a/request-handler.js';
 import { openA2aTaskDatabase } from '../a2a/sql-task-store.js';
 import { A2aThreadStore } from './a2a-thread-store.js';
@@ -35,12 +39,18 @@ export interface LocalA2aGatewayOptions {
   readonly blockingTimeoutMs?: number;
   /** How long an executor keeps a task's live bus waiting for a reply. @default 1 h */
   readonly replyHoldMs?: number;
+  /** `a2a_webhook_allow_private`: push webhooks are checked against it when connecting (DESIGN §8). @default { allowPrivate: false } */
+  readonly webhookPolicy?: OutboundUrlPolicy;
+  /** Push delivery limits (per-attempt timeout, attempts, backoff). @default push-notifications.ts constants */
+  readonly pushDelivery?: Omit<PushDeliveryOptions, 'policy'>;
 }
 
 export interface LocalA2aGatewayDeps {
   readonly port: LocalAgentPort;
-  /** The agent's toq address and public key as they are now (keys rotate). */
-  identity(): { readonly address: string; readonly publicKey: string };
+  /** The agent's toq address, public key and key pair (which signs its card) as they are now (keys rotate). */
+  identity(): { readonly address: string; readonly publicKey: string; readonly signingKey: CardSigningKey };
+  /** More public keys for the root JWKS (the hosted agents'), DESIGN §4. @default none */
+  readonly publishedKeys?: () => readonly KeyObject[];
   readonly log: Logger;
   readonly now?: () => number;
 }
@@ -58,6 +68,7 @@ export async function startLocalA2aGateway(options: LocalA2aGatewayOptions, deps
   const agent = deps.port.agentName;
   const database = await openA2aTaskDatabase(options.dbPath);
   const threads = new A2aThreadStore(database.sqlite);
+  const pushSender = new GuardedPushNotificationSender(database.pushStore, { ...options.pushDelivery, policy: options.webhookPolicy ?? { allowPrivate: false } }, { log: log.child({ component: 'a2a-push' }) });
   const bridge = new LocalAgentBridge(options.replyHoldMs === undefined ? {} : { replyHoldMs: options.replyHoldMs }, {
     port: deps.port,
     taskStore: database.taskStore,
@@ -67,9 +78,12 @@ export async function startLocalA2aGateway(options: LocalA2aGatewayOptions, deps
   });
   const auth = createBearerAuth(options.apiKey === undefined ? [] : [{ key: options.apiKey, principal: API_KEY_PRINCIPAL }]);
   const jsonRpcUrl = options.publicUrl ?? `http://${urlHost(options.host)}:${options.port}${JSON_RPC_PATH}`;
+  // DESIGN §4: the card is signed with the agent's own key; the JWKS sits beside the card.
+  const sign = createCardSigner(() => deps.identity().signingKey, { jku: restBase(jsonRpcUrl) + JWKS_PATH });
+  const jwks = () => buildJwks([deps.identity().signingKey.publicKey, ...(deps.publishedKeys?.() ?? [])]);
   const card = () => {
     const identity = deps.identity();
-    return buildAgentCard({
+    return sign(withPushNotifications(buildAgentCard({
       // The reference's card texts (local-API spec §9.2).
       name: `${agent} (toq)`,
       description: `toq agent '${agent}' with A2A compatibility`,
@@ -80,21 +94,23 @@ export async function startLocalA2aGateway(options: LocalA2aGatewayOptions, deps
       skills: [{ id: 'default', name: agent, description: 'toq agent with A2A compatibility', tags: ['toq', 'a2a'] }],
       requiresBearer: auth.isRequired,
       extensions: [{ uri: TOQ_IDENTITY_EXTENSION_URI, description: 'The toq agent behind this card', params: { address: identity.address, publicKey: identity.publicKey } }],
-    });
+    })));
   };
   const requestHandler = createA2aRequestHandler({
     card: card(),
     taskStore: database.taskStore,
     executor: bridge.executor,
+    push: { store: database.pushStore, sender: pushSender },
     ...(options.blockingTimeoutMs !== undefined && { blockingTimeoutMs: options.blockingTimeoutMs }),
   });
-  const httpHandler = createA2aHttpHandler({ requestHandler, card: () => Promise.resolve(card()), authenticate: auth.authenticate, tenant: agent }, { log });
+  const httpHandler = createA2aHttpHandler({ requestHandler, card: () => Promise.resolve(card()), jwks, authenticate: auth.authenticate, tenant: agent }, { log });
   log.info({ url: jsonRpcUrl, auth: auth.isRequired ? 'bearer' : 'none' }, 'A2A routes mounted');
   return {
     httpHandler,
     deliverReply: (request) => bridge.deliverReply(request),
     close: async () => {
       bridge.close();
+      await pushSender.close();
       await database.close();
     },
   };

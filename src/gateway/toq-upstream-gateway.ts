@@ -10,6 +10,9 @@ import type { TaskState } from '@a2a-js/sdk';
 import { createA2aHttpHandler, JSON_RPC_PATH, type HttpHandler } from '../a2a/a2a-http-handler.js';
 import { buildAgentCard } from '../a2a/agent-card.js';
 import { createBearerAuth } from '../a2a/bearer-auth.js';
+import { buildJwks, createCardSigner, JWKS_PATH, type CardSigningKey } from '../a2a/card-signature.js';
+import type { OutboundUrlPolicy } from '../a2a/outbound-url-policy.js';
+import { GuardedPushNotificationSender, withPushNotifications, type PushDeliveryOptions } from '../a2a/push-notifications.js';
 import { createA2aRequestHandler } from '../a2a/request-handler.js';
 import { openA2aTaskDatabase } from '../a2a/sql-task-store.js';
 import type { Envelope } from '../protocol/envelope.js';
@@ -43,12 +46,16 @@ export interface ToqUpstreamGatewayOptions {
   readonly replyHoldMs?: number;
   /** How long a message's delivery is watched for failure: the outbox_ttl plus a margin. */
   readonly deliveryWatchMs: number;
+  /** `a2a_webhook_allow_private`: push webhooks are checked against it when connecting (DESIGN §8). @default { allowPrivate: false } */
+  readonly webhookPolicy?: OutboundUrlPolicy;
+  /** Push delivery limits (per-attempt timeout, attempts, backoff). @default push-notifications.ts constants */
+  readonly pushDelivery?: Omit<PushDeliveryOptions, 'policy'>;
 }
 
 export interface ToqUpstreamGatewayDeps {
   readonly port: ToqUpstreamPort;
-  /** The hosted agent's toq address and public key as they are now. */
-  identity(name: string): { readonly address: string; readonly publicKey: string };
+  /** The hosted agent's toq address, public key and key pair (which signs its card) as they are now. */
+  identity(name: string): { readonly address: string; readonly publicKey: string; readonly signingKey: CardSigningKey };
   readonly log: Logger;
   readonly now?: () => number;
 }
@@ -65,6 +72,8 @@ export async function startToqUpstreamGateway(options: ToqUpstreamGatewayOptions
   const log = deps.log.child({ component: 'a2a-toq-upstream' });
   const database = await openA2aTaskDatabase(options.dbPath);
   const tasks = new UpstreamTaskStore(database.sqlite);
+  // One sender for all these agents: configs are keyed by tenant (= agent) in the shared store.
+  const pushSender = new GuardedPushNotificationSender(database.pushStore, { ...options.pushDelivery, policy: options.webhookPolicy ?? { allowPrivate: false } }, { log: log.child({ component: 'a2a-push' }) });
   const auth = createBearerAuth(options.apiKey === undefined ? [] : [{ key: options.apiKey, principal: API_KEY_PRINCIPAL }]);
   const base = (options.publicUrl ?? `http://${urlHost(options.host)}:${options.port}${JSON_RPC_PATH}`).replace(/\/+$/, '');
   const httpHandlers = new Map<string, HttpHandler>();
@@ -85,9 +94,12 @@ export async function startToqUpstreamGateway(options: ToqUpstreamGatewayOptions
     );
     // DESIGN §2: JSON-RPC at /a2a/{name}, REST beside it (/a2a/{name}/message:send, /a2a/{name}/v1/...).
     const url = `${base}/${agent.name}`;
+    // DESIGN §4: signed with the hosted agent's own key; its JWKS at /a2a/{name}/.well-known/jwks.json.
+    const sign = createCardSigner(() => deps.identity(agent.name).signingKey, { jku: url + JWKS_PATH });
+    const jwks = () => buildJwks([deps.identity(agent.name).signingKey.publicKey]);
     const card = () => {
       const identity = deps.identity(agent.name);
-      return buildAgentCard({
+      return sign(withPushNotifications(buildAgentCard({
         name: agent.name,
         description: `toq agent ${agent.toq}, reached over toq as ${identity.address}`,
         version: options.version,
@@ -98,15 +110,16 @@ export async function startToqUpstreamGateway(options: ToqUpstreamGatewayOptions
         requiresBearer: auth.isRequired,
         // DESIGN §4: the card names the identity that speaks for this agent on toq.
         extensions: [{ uri: TOQ_IDENTITY_EXTENSION_URI, description: 'The toq agent behind this card', params: { address: identity.address, publicKey: identity.publicKey } }],
-      });
+      })));
     };
     const requestHandler = createA2aRequestHandler({
       card: card(),
       taskStore: database.taskStore,
       executor: bridge.executor,
+      push: { store: database.pushStore, sender: pushSender },
       ...(options.blockingTimeoutMs !== undefined && { blockingTimeoutMs: options.blockingTimeoutMs }),
     });
-    httpHandlers.set(agent.name, createA2aHttpHandler({ requestHandler, card: () => Promise.resolve(card()), authenticate: auth.authenticate, tenant: agent.name }, { log: agentLog }));
+    httpHandlers.set(agent.name, createA2aHttpHandler({ requestHandler, card: () => Promise.resolve(card()), jwks, authenticate: auth.authenticate, tenant: agent.name }, { log: agentLog }));
     receivers.set(agent.name, (envelope, peerAddress) => bridge.receive(envelope, peerAddress));
     bridge.recover();
     bridges.push(bridge);
@@ -118,6 +131,7 @@ export async function startToqUpstreamGateway(options: ToqUpstreamGatewayOptions
     receivers,
     close: async () => {
       for (const bridge of bridges) bridge.close();
+      await pushSender.close();
       await database.close();
     },
   };

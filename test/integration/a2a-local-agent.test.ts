@@ -7,8 +7,9 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import pino from 'pino';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { SendMessageRequest, TaskState, type AgentCard, type Message, type StreamResponse, type Task } from '@a2a-js/sdk';
+import { canonicalizeAgentCard, SendMessageRequest, TaskState, type AgentCard, type Message, type StreamResponse, type Task } from '@a2a-js/sdk';
 import { ClientFactory, ClientFactoryOptions, DefaultAgentCardResolver, JsonRpcTransportFactory, RestTransportFactory, type Client } from '@a2a-js/sdk/client';
+import { createLocalJWKSet, decodeProtectedHeader, flattenedVerify, type JSONWebKeySet } from 'jose';
 import { startDaemon, type Daemon } from '../../src/daemon/daemon.js';
 
 /** Replies "echo: <text>"; "ask" → input-required; "silent" → no reply at all. */
@@ -111,6 +112,20 @@ describe('A2A → local agent, one daemon with an echo handler', () => {
     expect(card.capabilities?.extensions[0]?.params).toEqual({ address: alice.daemon.address, publicKey: expect.stringMatching(/^ed25519:/) });
     const legacy = (await (await fetch(`${alice.url}/.well-known/agent.json`)).json()) as Record<string, unknown>;
     expect(legacy['url']).toBe(`${alice.url}/a2a`);
+  });
+
+  it('the v1.0 card is signed (EdDSA, DESIGN §4) and verifies against the JWKS published at /.well-known/jwks.json', async () => {
+    const served = (await (await fetch(`${alice.url}/.well-known/agent-card.json`, { headers: { 'a2a-version': '1.0' } })).json()) as Record<string, unknown>;
+    const jwksResponse = await fetch(`${alice.url}/.well-known/jwks.json`);
+    expect(jwksResponse.headers.get('content-type')).toBe('application/jwk-set+json');
+    const jwks = (await jwksResponse.json()) as JSONWebKeySet;
+    const [signature] = served['signatures'] as Array<{ protected: string; signature: string }>;
+    expect(decodeProtectedHeader(signature!)).toMatchObject({ alg: 'EdDSA', typ: 'JOSE', jku: `${alice.url}/.well-known/jwks.json` });
+    const payload = Buffer.from(canonicalizeAgentCard(served as unknown as AgentCard)).toString('base64url');
+    await flattenedVerify({ payload, protected: signature!.protected, signature: signature!.signature }, createLocalJWKSet(jwks));
+    // The JWKS key is the toq identity named in the card.
+    const x = Buffer.from(jwks.keys[0]!.x!, 'base64url').toString('base64');
+    expect(card.capabilities?.extensions[0]?.params?.['publicKey']).toBe(`ed25519:${x}`);
   });
 
   it('SendMessage (blocking, v1.0 JSON-RPC): the handler replies, the task completes with the reply', async () => {

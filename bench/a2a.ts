@@ -1,0 +1,122 @@
+// `npm run bench -- a2a`: blocking SendMessage (v1.0 JSON-RPC) throughput at 16 in flight and
+// unloaded p50/p99, in one run, for (a) the @a2a-js/sdk reference server on express, the anchor;
+// (b) our A2A stack on bare node:http with an in-process echo agent (SQL task store as the daemon
+// runs it, and the in-memory store as the anchor uses); (c) our gateway bridging A2A to a toq
+// peer that echoes (gw → toq → echo daemon → toq → gw). Every server runs in its own process;
+// ratios are printed against DESIGN §10 targets. Never gates CI.
+
+import { randomUUID } from 'node:crypto';
+import { Agent, request } from 'node:http';
+import { startChild, type BenchChild } from './child.js';
+import { fmt, printTable, summarize } from './stats.js';
+
+const IN_FLIGHT = 16;
+const CONCURRENT = Number(process.env['BENCH_A2A_MESSAGES'] ?? 2_000);
+const SEQUENTIAL = 300;
+const WARMUP = 300;
+
+interface Timing {
+  rate: number;
+  p50: number;
+  p99: number;
+}
+
+interface Result {
+  readonly name: string;
+  readonly loaded: Timing;
+  readonly unloaded: Timing;
+}
+
+export async function runA2aBench(): Promise<void> {
+  console.log(`a2a bench: blocking SendMessage (JSON-RPC, A2A-Version 1.0), ${SEQUENTIAL} sequential + ${CONCURRENT} at ${IN_FLIGHT} in flight; node ${process.version}`);
+  const results: Result[] = [];
+  results.push(await measureChild('(a) @a2a-js/sdk reference: express + jsonRpcHandler, in-memory store', () => startChild<{ url: string }>('./a2a-sdk-server.ts')));
+  results.push(await measureChild('(b) our A2A stack, bare node:http, SQL task store (as the daemon)', () => startChild<{ url: string }>('./a2a-gateway-server.ts', ['sql'])));
+  results.push(await measureChild('(b′) our A2A stack, bare node:http, in-memory store', () => startChild<{ url: string }>('./a2a-gateway-server.ts', ['memory'])));
+  const echo = await startChild<{ port: number; url: string }>('./a2a-bridge-peer.ts', ['echo']);
+  try {
+    results.push(await measureChild('(c) our gateway → toq → echo daemon → toq → gateway', () => startChild<{ url: string }>('./a2a-bridge-peer.ts', ['gw', String(echo.info.port)]), Math.min(CONCURRENT, 1_000)));
+  } finally {
+    await echo.stop();
+  }
+
+  printTable(
+    'A2A SendMessage (blocking)',
+    results.map((r) => ({ server: r.name, [`msg/s @${IN_FLIGHT}`]: fmt(r.loaded.rate, 0), [`p50 ms @${IN_FLIGHT}`]: fmt(r.loaded.p50, 2), 'unloaded p50 ms': fmt(r.unloaded.p50, 3), 'unloaded p99 ms': fmt(r.unloaded.p99, 3) })),
+  );
+  const [a, b, bMemory, c] = results as [Result, Result, Result, Result];
+  const verdict = (value: number, target: number, higherIsBetter: boolean) => ((higherIsBetter ? value >= target : value <= target) ? 'met' : 'MISSED');
+  printTable('ratios against targets (DESIGN §10)', [
+    { ratio: '(b) / (a) throughput', value: fmt(b.loaded.rate / a.loaded.rate), target: '≥ 1.5', verdict: verdict(b.loaded.rate / a.loaded.rate, 1.5, true) },
+    { ratio: '(b′) / (a) throughput (same store kind)', value: fmt(bMemory.loaded.rate / a.loaded.rate), target: '(info)', verdict: '' },
+    { ratio: '(c) / (a) throughput', value: fmt(c.loaded.rate / a.loaded.rate), target: '≥ 0.8', verdict: verdict(c.loaded.rate / a.loaded.rate, 0.8, true) },
+    { ratio: '(c) / (a) unloaded p50', value: fmt(c.unloaded.p50 / a.unloaded.p50), target: '≤ 2', verdict: verdict(c.unloaded.p50 / a.unloaded.p50, 2, false) },
+  ]);
+}
+
+async function measureChild(name: string, start: () => Promise<BenchChild<{ url: string }>>, concurrent = CONCURRENT): Promise<Result> {
+  const child = await start();
+  const agent = new Agent({ keepAlive: true, maxSockets: IN_FLIGHT });
+  try {
+    const send = () => sendMessage(agent, child.info.url);
+    const first = await send();
+    if (!first.includes('echo: bench') || !first.includes('TASK_STATE_COMPLETED')) throw new Error(`${name}: unexpected answer ${first.slice(0, 300)}`);
+    await timeConcurrent(WARMUP, IN_FLIGHT, send); // JIT, pools, sessions
+    const unloaded = await timeSequential(SEQUENTIAL, send);
+    const loaded = await timeConcurrent(concurrent, IN_FLIGHT, send);
+    return { name, loaded, unloaded };
+  } finally {
+    agent.destroy();
+    await child.stop();
+  }
+}
+
+/** One blocking SendMessage; resolves with the body once it names the completed task. */
+function sendMessage(agent: Agent, url: string): Promise<string> {
+  const body = JSON.stringify({ jsonrpc: '2.0', id: 1, method: 'SendMessage', params: { message: { messageId: randomUUID(), role: 'ROLE_USER', parts: [{ text: 'bench' }] } } });
+  const target = new URL(url);
+  return new Promise((resolve, reject) => {
+    const req = request(
+      { host: target.hostname, port: target.port, path: target.pathname, method: 'POST', agent, headers: { 'content-type': 'application/json', 'a2a-version': '1.0', 'content-length': Buffer.byteLength(body) } },
+      (res) => {
+        const chunks: Buffer[] = [];
+        res.on('data', (c: Buffer) => chunks.push(c));
+        res.on('end', () => {
+          const text = Buffer.concat(chunks).toString('utf8');
+          if (res.statusCode !== 200 || !text.includes('TASK_STATE_COMPLETED')) reject(new Error(`HTTP ${res.statusCode}: ${text.slice(0, 300)}`));
+          else resolve(text);
+        });
+      },
+    );
+    req.on('error', reject);
+    req.end(body);
+  });
+}
+
+async function timeSequential(n: number, op: () => Promise<unknown>): Promise<Timing> {
+  const samples: number[] = [];
+  const t0 = performance.now();
+  for (let i = 0; i < n; i++) {
+    const s = performance.now();
+    await op();
+    samples.push(performance.now() - s);
+  }
+  return { rate: n / ((performance.now() - t0) / 1000), ...summarize(samples) };
+}
+
+async function timeConcurrent(n: number, lanes: number, op: () => Promise<unknown>): Promise<Timing> {
+  const samples: number[] = [];
+  let started = 0;
+  const t0 = performance.now();
+  await Promise.all(
+    Array.from({ length: lanes }, async () => {
+      while (started < n) {
+        started++;
+        const s = performance.now();
+        await op();
+        samples.push(performance.now() - s);
+      }
+    }),
+  );
+  return { rate: samples.length / ((performance.now() - t0) / 1000), ...summarize(samples) };
+}
