@@ -8,16 +8,17 @@
 
 import { randomUUID } from 'node:crypto';
 import type { Logger } from 'pino';
-import { Role, TaskState, type Message, type Task } from '@a2a-js/sdk';
-import { AgentEvent, ResultManager, resolveUserScope, type AgentExecutionEvent, type AgentExecutor, type ExecutionEventBus, type RequestContext, type ServerCallContext, type TaskStore } from '@a2a-js/sdk/server';
+import { TaskState, type Task } from '@a2a-js/sdk';
+import { AgentEvent, resolveUserScope, type AgentExecutionEvent, type AgentExecutor, type ExecutionEventBus, type RequestContext, type ServerCallContext, type TaskStore } from '@a2a-js/sdk/server';
 import { AgentCallContext, PrincipalUser } from '../a2a/call-context.js';
 import { formatTimestamp } from '../protocol/timestamp.js';
 import type { A2aThreadStore, ThreadTaskRow } from './a2a-thread-store.js';
 import type { LocalAgentPort, ReplyAccepted, ReplyRequest } from './local-agent-port.js';
 import { toToqIncomingMessage } from './translate/a2a-message.js';
-import { textPart, toA2aReply, toA2aReplyEvents } from './translate/a2a-reply.js';
+import { toA2aReply, toA2aReplyEvents } from './translate/a2a-reply.js';
 import { isInterruptedTaskState, isTerminalTaskState } from './translate/task-state.js';
 import { toToqThreadId } from './translate/thread-id.js';
+import { applyTaskEvents, statusEvent } from './task-events.js';
 
 /** How long an executor keeps its task's event bus open for a reply; later replies go to the store only. */
 export const DEFAULT_REPLY_HOLD_MS = 60 * 60_000;
@@ -168,21 +169,14 @@ export class LocalAgentBridge {
     this.#live.get(taskId)?.settle();
   }
 
-  /** Writes the events to the task store (the SDK's merge rules, under its per-task lock), then publishes them. */
   async #apply(context: ServerCallContext, events: readonly AgentExecutionEvent[], bus: ExecutionEventBus | undefined): Promise<void> {
-    const results = new ResultManager(this.#taskStore, context);
-    for (const event of events) await results.processEvent(event);
-    // The SDK's consumer of the bus applies them again; its merges are idempotent.
-    if (bus !== undefined) for (const event of events) bus.publish(event);
+    await applyTaskEvents(this.#taskStore, context, events, bus);
   }
 
   #status(taskId: string, contextId: string, state: TaskState, text?: string): AgentExecutionEvent {
-    const message: Message | undefined =
-      text === undefined
-        ? undefined
-        : { messageId: randomUUID(), contextId, taskId, role: Role.ROLE_AGENT, parts: [textPart(text)], metadata: undefined, extensions: [], referenceTaskIds: [] };
-    return AgentEvent.statusUpdate({ taskId, contextId, status: { state, message, timestamp: this.#iso() }, metadata: undefined });
+    return statusEvent(taskId, contextId, state, this.#iso(), text);
   }
+
 
   #accepted(threadId: string): ReplyAccepted {
     return { id: randomUUID(), status: 'delivered', thread_id: threadId, timestamp: formatTimestamp(this.#now()) };

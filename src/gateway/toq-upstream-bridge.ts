@@ -9,19 +9,20 @@
 
 import { randomUUID } from 'node:crypto';
 import type { Logger } from 'pino';
-import { Role, TaskState, type Message, type Task } from '@a2a-js/sdk';
-import { AgentEvent, ResultManager, resolveUserScope, type AgentExecutionEvent, type AgentExecutor, type ExecutionEventBus, type RequestContext, type ServerCallContext, type TaskStore } from '@a2a-js/sdk/server';
+import { TaskState, type Task } from '@a2a-js/sdk';
+import { AgentEvent, resolveUserScope, type AgentExecutionEvent, type AgentExecutor, type ExecutionEventBus, type RequestContext, type ServerCallContext, type TaskStore } from '@a2a-js/sdk/server';
 import { AgentCallContext, PrincipalUser } from '../a2a/call-context.js';
 import type { Envelope } from '../protocol/envelope.js';
 import { isJsonObject, type JsonObject, type JsonValue } from '../protocol/json-value.js';
 import type { OutboxEntry } from '../store/outbox-record.js';
 import { toToqMessageBody } from './translate/a2a-message.js';
-import { textPart, toA2aReply, toA2aReplyEvents } from './translate/a2a-reply.js';
+import { toA2aReply, toA2aReplyEvents } from './translate/a2a-reply.js';
 import { toToqCancel, type ToqCancelFields } from './translate/cancel-message.js';
 import { toA2aFailureText } from './translate/delivery-failure.js';
 import { streamArtifactId, toA2aChunkEvent, toA2aStreamPiece } from './translate/stream-chunk.js';
 import { isInterruptedTaskState, isTerminalTaskState } from './translate/task-state.js';
 import { toToqThreadId } from './translate/thread-id.js';
+import { applyTaskEvents, statusEvent } from './task-events.js';
 import type { UpstreamTaskRow, UpstreamTaskStore } from './toq-upstream-task-store.js';
 
 /** How long an executor keeps its task's event bus open for a reply; later replies go to the store only. */
@@ -309,21 +310,14 @@ export class ToqUpstreamBridge {
     this.#live.get(row.taskId)?.settle();
   }
 
-  /** Writes the events to the task store (the SDK's merge rules), then publishes them. */
   async #apply(context: ServerCallContext, events: readonly AgentExecutionEvent[], bus: ExecutionEventBus | undefined): Promise<void> {
-    const results = new ResultManager(this.#taskStore, context);
-    for (const event of events) await results.processEvent(event);
-    // The SDK's consumer of the bus applies them again; its merges are idempotent.
-    if (bus !== undefined) for (const event of events) bus.publish(event);
+    await applyTaskEvents(this.#taskStore, context, events, bus);
   }
 
   #status(taskId: string, contextId: string, state: TaskState, text?: string): AgentExecutionEvent {
-    const message: Message | undefined =
-      text === undefined
-        ? undefined
-        : { messageId: randomUUID(), contextId, taskId, role: Role.ROLE_AGENT, parts: [textPart(text)], metadata: undefined, extensions: [], referenceTaskIds: [] };
-    return AgentEvent.statusUpdate({ taskId, contextId, status: { state, message, timestamp: this.#iso() }, metadata: undefined });
+    return statusEvent(taskId, contextId, state, this.#iso(), text);
   }
+
 
   #iso(): string {
     return new Date(this.#now()).toISOString();
