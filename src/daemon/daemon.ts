@@ -152,6 +152,7 @@ export async function startDaemon(options: DaemonOptions): Promise<Daemon> {
 
   // Writes of the same event-loop turn share one transaction (one fsync): see group-commit.ts.
   const groupCommit = new GroupCommit((fn) => store.transaction(fn));
+  const outcomeCommit = new GroupCommit((fn) => store.transactionWithoutSync(fn));
 
   const hosted = new HostedAgents(config, options.configDir);
 
@@ -227,7 +228,9 @@ export async function startDaemon(options: DaemonOptions): Promise<Daemon> {
       send: (target, fields, sendOptions) => gateway.send(target, fields, sendOptions),
       now,
       log: log.child({ component: 'outbox' }),
-      commit: (record) => groupCommit.run(record),
+      // Outcomes share a commit that does not wait for the disk: a lost outcome only means one
+      // more attempt, which the receiver's dedup absorbs (see transactionWithoutSync).
+      commit: (record) => outcomeCommit.run(record),
     },
     { outboxTtlMs: config.outboxTtl * 1000, ...(options.outboxBackoffMs !== undefined && { backoffMs: options.outboxBackoffMs }) },
   );

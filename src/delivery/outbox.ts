@@ -320,7 +320,8 @@ export class Outbox {
     try {
       while (room > 0) {
         const want = Math.min(room, CLAIM_BATCH);
-        const batch = this.store.claimDue(now, want, { maxPerPeer: this.maxPerPeer });
+        // A claim need not reach the disk: after a crash start() puts 'sending' back to queued.
+        const batch = this.store.transactionWithoutSync(() => this.store.claimDue(now, want, { maxPerPeer: this.maxPerPeer }));
         for (const entry of batch) this.startAttempt(entry);
         room -= batch.length;
         if (batch.length < want) break;

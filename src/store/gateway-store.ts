@@ -89,6 +89,13 @@ export interface GatewayStore {
    * are savepoints). Used for group commit (see group-commit.ts).
    */
   transaction<T>(fn: () => T): T;
+  /**
+   * Like transaction(), but its commit does not wait for the disk: for writes a crash may undo
+   * without losing anything (an outbox claim, which a restart resets; a delivery outcome, whose
+   * loss means one more attempt that the receiver's dedup absorbs). A later durable commit makes
+   * it durable too (WAL). Inside another transaction it is just part of that one.
+   */
+  transactionWithoutSync<T>(fn: () => T): T;
   // ---- retention, lifecycle ----
   /** Never removes queued or sending entries, nor seen ids younger than outboxTtlMs. */
   prune(options: PruneOptions): PruneResult;

@@ -238,6 +238,10 @@ export class MemoryStore implements GatewayStore {
     return fn();
   }
 
+  transactionWithoutSync<T>(fn: () => T): T {
+    return fn();
+  }
+
   close(): void {
     this.isClosed = true;
   }

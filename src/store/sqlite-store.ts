@@ -77,6 +77,8 @@ export function openSqliteStore(options: SqliteStoreOptions): SqliteStore {
 export class SqliteStore implements GatewayStore {
   readonly path: string;
   private readonly db: Database.Database;
+  /** The configured commit mode; transactionWithoutSync() lowers it for one commit. */
+  private syncMode: 'FULL' | 'NORMAL' = 'FULL';
   private readonly now: () => number;
   private readonly stmt: ReturnType<typeof prepareStatements>;
   private readonly tx: {
@@ -102,7 +104,8 @@ export class SqliteStore implements GatewayStore {
       db.pragma(`busy_timeout = ${Math.max(0, Math.trunc(options.busyTimeoutMs ?? 5_000))}`);
       const mode = db.pragma('journal_mode = WAL', { simple: true });
       if (mode !== 'wal') throw new StoreError('store_failed', `could not switch ${options.path} to WAL (journal_mode is ${String(mode)})`);
-      db.pragma(`synchronous = ${options.synchronous === 'normal' ? 'NORMAL' : 'FULL'}`);
+      this.syncMode = options.synchronous === 'normal' ? 'NORMAL' : 'FULL';
+      db.pragma(`synchronous = ${this.syncMode}`);
       migrate(db, options.migrations ?? MIGRATIONS, this.now());
       this.db = db;
       this.stmt = prepareStatements(db);
@@ -298,6 +301,18 @@ export class SqliteStore implements GatewayStore {
   transaction<T>(fn: () => T): T {
     if (!this.db.open) throw new StoreError('store_closed', 'cannot run a transaction: the store is closed');
     return this.db.transaction(fn)();
+  }
+
+  transactionWithoutSync<T>(fn: () => T): T {
+    if (!this.db.open) throw new StoreError('store_closed', 'cannot run a transaction: the store is closed');
+    // Inside an outer transaction the outer commit decides; the pragma only affects commits.
+    if (this.db.inTransaction || this.syncMode === 'NORMAL') return this.db.transaction(fn)();
+    this.db.pragma('synchronous = NORMAL');
+    try {
+      return this.db.transaction(fn)();
+    } finally {
+      this.db.pragma(`synchronous = ${this.syncMode}`);
+    }
   }
 
   close(): void {

@@ -56,3 +56,31 @@ describe('GroupCommit', () => {
     for (const p of pending) await expect(p).rejects.toMatchObject({ code: 'store_closed' });
   });
 });
+
+describe('transactionWithoutSync', () => {
+  it('commits without waiting for the disk, then restores the configured mode', () => {
+    const s = store();
+    expect(s.settings().synchronous).toBe('full');
+    let during: string | undefined;
+    s.transactionWithoutSync(() => {
+      s.incrementCounter('messages_out', 2);
+      during = s.settings().synchronous;
+    });
+    expect(during).toBe('normal');
+    expect(s.settings().synchronous).toBe('full');
+    expect(s.getCounter('messages_out')).toBe(2);
+  });
+
+  it('inside a durable transaction is part of it (the outer commit stays durable)', () => {
+    const s = store();
+    let during: string | undefined;
+    s.transaction(() => {
+      s.transactionWithoutSync(() => {
+        during = s.settings().synchronous;
+        s.incrementCounter('messages_in', 1);
+      });
+    });
+    expect(during).toBe('full');
+    expect(s.getCounter('messages_in')).toBe(1);
+  });
+});
