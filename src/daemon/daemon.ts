@@ -23,6 +23,7 @@ import { isValidAgentName } from '../protocol/address.js';
 import { ConfigError } from '../config/config-error.js';
 import { formatTimestamp } from '../protocol/timestamp.js';
 import { GroupCommit } from '../store/group-commit.js';
+import { toInboundRecord } from '../store/inbox-record.js';
 import { openSqliteStore } from '../store/sqlite-store.js';
 import type { GatewayStore } from '../store/gateway-store.js';
 import type { ToqSession } from '../transport/toq-session.js';
@@ -179,18 +180,7 @@ export async function startDaemon(options: DaemonOptions): Promise<Daemon> {
     if (HISTORY_TYPES.has(envelope.type)) {
       // Commit before the ack (the session acks when this returns). A duplicate was committed
       // before: nothing more to do, the session acks it again.
-      const isNew = store.recordInbound({
-        id: envelope.id,
-        agent: session.local.agentName,
-        type: envelope.type,
-        from: envelope.from,
-        peerKey: session.peer.publicKeyText,
-        thread_id: envelope.thread_id ?? null,
-        reply_to: envelope.reply_to ?? null,
-        content_type: envelope.content_type ?? null,
-        body: envelope.body === undefined ? null : wireJson(envelope.body),
-        receivedAtMs: receivedAt,
-      });
+      const isNew = store.recordInbound(toInboundRecord(envelope, session.local.agentName, session.peer.publicKeyText, receivedAt));
       if (!isNew) return undefined;
     } else {
       store.rememberSeen(session.peer.publicKeyText, envelope.id, receivedAt);

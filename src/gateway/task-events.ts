@@ -4,7 +4,7 @@
 import { randomUUID } from 'node:crypto';
 import { Role, type Message, type TaskState } from '@a2a-js/sdk';
 import { AgentEvent, ResultManager, type AgentExecutionEvent, type ExecutionEventBus, type ServerCallContext, type TaskStore } from '@a2a-js/sdk/server';
-import { textPart } from './translate/a2a-reply.js';
+import { textPart } from './translate/plain-values.js';
 
 /** A status update of our agent; `text` becomes the status message. */
 export function statusEvent(taskId: string, contextId: string, state: TaskState, timestampIso: string, text?: string): AgentExecutionEvent {

@@ -2,6 +2,8 @@
 // message.send, thread.close and message.stream.end, as committed before the ack. Plain data;
 // the body is the exact wire text.
 
+import { wireJson } from '../protocol/canonical-json.js';
+import type { Envelope } from '../protocol/envelope.js';
 import type { MessageType } from '../protocol/message-types.js';
 
 export interface InboundRecord {
@@ -32,4 +34,20 @@ export interface HistoryQuery {
   readonly from?: string;
   /** Only messages received at or after this instant (epoch ms). */
   readonly sinceMs?: number;
+}
+
+/** The history entry of a received envelope: body kept as its exact wire text. */
+export function toInboundRecord(envelope: Envelope, agent: string, peerKey: string, receivedAtMs: number): InboundRecord {
+  return {
+    id: envelope.id,
+    agent,
+    type: envelope.type,
+    from: envelope.from,
+    peerKey,
+    thread_id: envelope.thread_id ?? null,
+    reply_to: envelope.reply_to ?? null,
+    content_type: envelope.content_type ?? null,
+    body: envelope.body === undefined || envelope.body === null ? null : wireJson(envelope.body),
+    receivedAtMs,
+  };
 }

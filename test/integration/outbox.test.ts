@@ -10,7 +10,7 @@ import pino from 'pino';
 import { afterEach, describe, expect, it } from 'vitest';
 import { startGateway, type Gateway } from '../../src/daemon/gateway.js';
 import { Outbox, type OutboxOptions } from '../../src/delivery/outbox.js';
-import { wireJson } from '../../src/protocol/canonical-json.js';
+import { toInboundRecord } from '../../src/store/inbox-record.js';
 import { generateIdentity, type Identity } from '../../src/protocol/ed25519.js';
 import type { ConnectionMode } from '../../src/protocol/policy.js';
 import { openSqliteStore, type SqliteStore } from '../../src/store/sqlite-store.js';
@@ -69,18 +69,7 @@ async function startReceiver(options: { dbPath: string; identity: Identity; port
     log,
     onMessage: async (envelope, session) => {
       await options.gate?.();
-      const isNew = store.recordInbound({
-        id: envelope.id,
-        agent: session.local.agentName,
-        type: envelope.type,
-        from: envelope.from,
-        peerKey: session.peer.publicKeyText,
-        thread_id: envelope.thread_id ?? null,
-        reply_to: envelope.reply_to ?? null,
-        content_type: envelope.content_type ?? null,
-        body: envelope.body === undefined || envelope.body === null ? null : wireJson(envelope.body),
-        receivedAtMs: Date.now(),
-      });
+      const isNew = store.recordInbound(toInboundRecord(envelope, session.local.agentName, session.peer.publicKeyText, Date.now()));
       if (isNew) delivered.push(envelope.id);
     },
   });

@@ -7,7 +7,8 @@
 
 import { Part, Role, TaskState, type Artifact, type Message } from '@a2a-js/sdk';
 import { AgentEvent, type AgentExecutionEvent } from '@a2a-js/sdk/server';
-import { isJsonObject, JsonNumber, type JsonValue } from '../../protocol/json-value.js';
+import type { JsonValue } from '../../protocol/json-value.js';
+import { textPart, toPlainJson } from './plain-values.js';
 import { toA2aTaskState } from './task-state.js';
 
 export interface A2aReply {
@@ -73,23 +74,8 @@ export function toA2aReplyEvents(reply: A2aReply, ids: A2aReplyIds): AgentExecut
 }
 
 /** A text part as the SDK builds them. */
-export function textPart(text: string): Part {
-  return { content: { $case: 'text', value: text }, mediaType: 'text/plain', filename: '', metadata: undefined };
-}
 
 function clonePart(part: Part): Part {
   return structuredClone(part);
 }
 
-/** Lossless JSON → plain JS values for the SDK's readers (a number's lexeme becomes the nearest double). */
-function toPlainJson(value: JsonValue): unknown {
-  if (value instanceof JsonNumber) return value.toNumber();
-  if (typeof value === 'bigint') return Number(value);
-  if (Array.isArray(value)) return value.map(toPlainJson);
-  if (isJsonObject(value)) {
-    const out: Record<string, unknown> = {};
-    for (const [k, v] of Object.entries(value)) out[k] = toPlainJson(v);
-    return out;
-  }
-  return value;
-}

@@ -8,7 +8,8 @@ import type { Artifact, Part } from '@a2a-js/sdk';
 import { AgentEvent, type AgentExecutionEvent } from '@a2a-js/sdk/server';
 import { wireJson } from '../../protocol/canonical-json.js';
 import { isJsonObject, type JsonValue } from '../../protocol/json-value.js';
-import { textPart, toA2aReply } from './a2a-reply.js';
+import { toA2aReply } from './a2a-reply.js';
+import { textPart } from './plain-values.js';
 
 export interface ToqStreamPiece {
   /** The sender's stream id; undefined when the body names none. */

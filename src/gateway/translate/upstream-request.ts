@@ -5,7 +5,8 @@
 // see (and re-verify) who spoke. Pure: the caller supplies the envelope's wire JSON.
 
 import { Part, Role, type Message } from '@a2a-js/sdk';
-import { isJsonObject, JsonNumber, type JsonValue } from '../../protocol/json-value.js';
+import type { JsonValue } from '../../protocol/json-value.js';
+import { textPart, toPlainJson } from './plain-values.js';
 
 export interface ToqProvenance {
   /** The sender's toq address (the envelope's `from`). */
@@ -72,19 +73,4 @@ export function toA2aParts(body: JsonValue | undefined): Part[] {
   return [{ content: { $case: 'data', value: plain }, mediaType: 'application/json', filename: '', metadata: undefined }];
 }
 
-function textPart(text: string): Part {
-  return { content: { $case: 'text', value: text }, mediaType: 'text/plain', filename: '', metadata: undefined };
-}
 
-/** Lossless JSON → plain JS values (a number's lexeme becomes the nearest double). */
-export function toPlainJson(value: JsonValue): unknown {
-  if (value instanceof JsonNumber) return value.toNumber();
-  if (typeof value === 'bigint') return Number(value);
-  if (Array.isArray(value)) return value.map(toPlainJson);
-  if (isJsonObject(value)) {
-    const out: Record<string, unknown> = {};
-    for (const [k, v] of Object.entries(value)) out[k] = toPlainJson(v);
-    return out;
-  }
-  return value;
-}
