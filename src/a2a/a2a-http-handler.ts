@@ -12,7 +12,7 @@ import type { AgentCard } from '@a2a-js/sdk';
 import { restHandler } from '@a2a-js/sdk/server/express';
 import type { A2ARequestHandler, User } from '@a2a-js/sdk/server';
 import { normalizeA2aVersion } from './a2a-version.js';
-import { sendJsonRpcUnauthorized, sendRestUnauthorized, type Authenticate } from './bearer-auth.js';
+import { sendJsonRpcRefusal, sendRestRefusal, type Authenticate } from './bearer-auth.js';
 import { agentContextBuilder } from './call-context.js';
 import { AGENT_CARD_PATHS, CARD_MAX_AGE_S, createCardHandler } from './card-endpoint.js';
 import { JWKS_PATH, type JsonWebKeySet } from './card-signature.js';
@@ -72,21 +72,31 @@ export function createA2aHttpHandler(options: A2aHttpHandlerOptions, deps: { log
       sendJwks(req, res, options.jwks());
       return;
     }
-    const user = options.authenticate(req);
     const isJsonRpc = url.pathname === JSON_RPC_PATH;
-    if (user === undefined) {
-      req.resume();
-      if (isJsonRpc) sendJsonRpcUnauthorized(res);
-      else sendRestUnauthorized(res);
-      return;
-    }
-    if (isJsonRpc) {
-      jsonRpc(req, res, url, user);
-      return;
-    }
-    normalizeVersionHeader(req, url);
-    users.set(req, user);
-    rest(req, res);
+    // Authentication may wait for the issuer's keys (JWT, a2a-auth.ts); it never rejects by contract.
+    void options.authenticate(req).then(
+      (auth) => {
+        if (auth.user === undefined) {
+          req.resume();
+          if (isJsonRpc) sendJsonRpcRefusal(res, auth.refusal);
+          else sendRestRefusal(res, auth.refusal);
+          return;
+        }
+        if (isJsonRpc) {
+          jsonRpc(req, res, url, auth.user);
+          return;
+        }
+        normalizeVersionHeader(req, url);
+        users.set(req, auth.user);
+        rest(req, res);
+      },
+      (err: unknown) => {
+        deps.log.error({ err }, 'A2A authentication threw');
+        req.resume();
+        if (isJsonRpc) sendJsonRpcRefusal(res, 'unavailable');
+        else sendRestRefusal(res, 'unavailable');
+      },
+    );
   };
 }
 

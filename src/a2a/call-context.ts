@@ -6,7 +6,7 @@
 
 import type { Extensions } from '@a2a-js/sdk';
 import { RequestMalformedError } from '@a2a-js/sdk/errors';
-import { ServerCallContext, STATE_HEADERS_KEY, type RequestHeaders, type ServerCallContextBuilder, type User } from '@a2a-js/sdk/server';
+import { ServerCallContext, STATE_HEADERS_KEY, UnauthenticatedUser, type RequestHeaders, type ServerCallContextBuilder, type User } from '@a2a-js/sdk/server';
 
 /** A caller the auth layer let in; `userName` is the principal and the task scope. */
 export class PrincipalUser implements User {
@@ -60,4 +60,16 @@ export function agentContextBuilder(tenant: string): ServerCallContextBuilder {
     if (options.tenant !== undefined && options.tenant !== '') context.setTenant(options.tenant);
     return context;
   };
+}
+
+/** The SDK's task scope of anonymous callers (its `resolveUserScope` of a user with no name). */
+const ANONYMOUS_SCOPE = 'unknown';
+
+/**
+ * The context of a stored task's owner, for writes made outside a request (late replies). It must
+ * match the request's own context where the SDK derives keys from it: its per-task write lock is
+ * keyed by the user's name, and an anonymous caller's name is '' while its scope is "unknown".
+ */
+export function ownerCallContext(tenant: string, owner: string): AgentCallContext {
+  return new AgentCallContext(tenant, { user: owner === ANONYMOUS_SCOPE ? new UnauthenticatedUser() : new PrincipalUser(owner) });
 }

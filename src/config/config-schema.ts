@@ -80,6 +80,12 @@ export interface Config {
   readonly a2aDefaultAgent?: string;
   readonly a2aPrincipalIdentities: boolean;
   readonly a2aWebhookAllowPrivate: boolean;
+  /** JWT auth of A2A callers is on when issuer and JWKS URL are set (load-config.ts checks the set). */
+  readonly a2aJwtIssuer?: string;
+  readonly a2aJwtAudience?: string;
+  readonly a2aJwtJwksUrl?: string;
+  /** Unset means the JWT layer's default (every asymmetric algorithm, A2A_JWT_ALGORITHM_VALUES minus Ed25519). */
+  readonly a2aJwtAlgorithms?: readonly string[];
   /** Path of a real certificate (PEM) for HTTPS A2A clients; relative to the config dir. */
   readonly tlsCert?: string;
   /** Path of its private key (PEM); relative to the config dir. */
@@ -189,6 +195,9 @@ export const CONFIG_KEYS: readonly ScalarKeySpec[] = Object.freeze([
   { key: 'a2a_default_agent', property: 'a2aDefaultAgent', type: 'string', isLive: false, origin: 'gateway', use: 'the hosted agent served at /a2a and /.well-known/agent-card.json (default: the local agent)' },
   { key: 'a2a_principal_identities', property: 'a2aPrincipalIdentities', type: 'boolean', default: false, isLive: false, origin: 'gateway', use: 'each authenticated A2A principal gets its own derived toq identity' },
   { key: 'a2a_webhook_allow_private', property: 'a2aWebhookAllowPrivate', type: 'boolean', default: false, isLive: false, origin: 'gateway', use: 'push-notification webhooks may target private and loopback addresses' },
+  { key: 'a2a_jwt_issuer', property: 'a2aJwtIssuer', type: 'string', isLive: false, origin: 'gateway', use: 'A2A callers may send a JWT from this issuer (exact "iss"); needs a2a_jwt_jwks_url' },
+  { key: 'a2a_jwt_audience', property: 'a2aJwtAudience', type: 'string', isLive: false, origin: 'gateway', use: 'a value the JWT "aud" must contain; unset = not checked' },
+  { key: 'a2a_jwt_jwks_url', property: 'a2aJwtJwksUrl', type: 'string', isLive: false, origin: 'gateway', use: 'http(s) URL of the issuer\'s JWKS (trusted as configured); needs a2a_jwt_issuer' },
   { key: 'tls_cert', property: 'tlsCert', type: 'string', isLive: false, origin: 'gateway', use: 'PEM certificate served instead of the self-signed one (path, relative to the config dir); needs tls_key' },
   { key: 'tls_key', property: 'tlsKey', type: 'string', isLive: false, origin: 'gateway', use: 'PEM private key of tls_cert (path, relative to the config dir); needs tls_cert' },
 ] satisfies ScalarKeySpec[]);
@@ -210,6 +219,12 @@ const ADAPTER_TABLE_LIST: TableSpec[] = [
 ];
 export const ADAPTER_TABLES: readonly TableSpec[] = Object.freeze(ADAPTER_TABLE_LIST);
 
+/** The one list-valued key: JWT algorithms A2A callers may use (load-config.ts reads it). */
+export const A2A_JWT_ALGORITHMS_KEY = 'a2a_jwt_algorithms';
+
+/** What `a2a_jwt_algorithms` may list: asymmetric JWS algorithms only, never "none" or HS* (same list as a2a/jwt-auth.ts). */
+export const A2A_JWT_ALGORITHM_VALUES: readonly string[] = Object.freeze(['RS256', 'RS384', 'RS512', 'PS256', 'PS384', 'PS512', 'ES256', 'ES384', 'ES512', 'EdDSA', 'Ed25519']);
+
 /** Members of an `[agents.<name>]` table (DESIGN §3). */
 export const AGENT_TABLE_KEYS: readonly string[] = Object.freeze(['a2a', 'auth', 'auth_env', 'toq']);
 
@@ -218,6 +233,7 @@ export const KNOWN_TOP_LEVEL_KEYS: ReadonlySet<string> = new Set([
   ...CONFIG_KEYS.map((spec) => spec.key),
   ...ADAPTER_TABLES.map((spec) => spec.key),
   'agents',
+  A2A_JWT_ALGORITHMS_KEY,
 ]);
 
 export function findKeySpec(key: string): ScalarKeySpec | undefined {

@@ -11,6 +11,8 @@ import { parseConnectionMode } from '../protocol/policy.js';
 import { ConfigError, type ConfigWarn } from './config-error.js';
 import { RESERVED_AGENT_NAMES } from './config-defaults.js';
 import {
+  A2A_JWT_ALGORITHM_VALUES,
+  A2A_JWT_ALGORITHMS_KEY,
   ADAPTER_TABLES,
   AGENT_TABLE_KEYS,
   CONFIG_KEYS,
@@ -106,6 +108,7 @@ export function configFromDocument(doc: TomlDocument, options: LoadConfigOptions
   if (typeof publicUrl === 'string' && !isHttpUrl(publicUrl)) {
     warn({ key: 'a2a_public_url', message: `a2a_public_url is not an http(s) URL: ${quote(publicUrl)}` });
   }
+  readJwtAuth(doc, out, warn);
 
   for (const table of ADAPTER_TABLES) {
     const value = doc[table.key];
@@ -175,6 +178,48 @@ function readInteger(spec: IntegerKeySpec, value: unknown, warn: ConfigWarn): nu
     return Number.MAX_SAFE_INTEGER;
   }
   return Number(integer);
+}
+
+/**
+ * JWT auth of A2A callers (DESIGN §8): on when a2a_jwt_issuer and a2a_jwt_jwks_url are set;
+ * any other a2a_jwt_* key without those two is a mistake, refused naming what is missing.
+ */
+function readJwtAuth(doc: TomlDocument, out: Record<string, unknown>, warn: ConfigWarn): void {
+  const algorithms = readJwtAlgorithms(doc[A2A_JWT_ALGORITHMS_KEY]);
+  if (algorithms !== undefined) out['a2aJwtAlgorithms'] = algorithms;
+  const keys = { a2a_jwt_issuer: out['a2aJwtIssuer'], a2a_jwt_audience: out['a2aJwtAudience'], a2a_jwt_jwks_url: out['a2aJwtJwksUrl'] } as Record<string, string | undefined>;
+  for (const [key, value] of Object.entries(keys)) {
+    if (value !== undefined && value.trim() === '') throw new ConfigError(key, `${key} must not be empty (remove the key to turn JWT auth off)`);
+  }
+  const set = [...Object.keys(keys).filter((key) => keys[key] !== undefined), ...(algorithms === undefined ? [] : [A2A_JWT_ALGORITHMS_KEY])];
+  if (set.length === 0) return;
+  const missing = ['a2a_jwt_issuer', 'a2a_jwt_jwks_url'].filter((key) => keys[key] === undefined);
+  if (missing.length > 0) {
+    throw new ConfigError(missing[0]!, `JWT auth of A2A callers needs ${missing.join(' and ')} (${set.join(', ')} ${set.length === 1 ? 'is' : 'are'} set)`);
+  }
+  const jwksUrl = keys['a2a_jwt_jwks_url']!;
+  if (!isHttpUrl(jwksUrl)) throw new ConfigError('a2a_jwt_jwks_url', `a2a_jwt_jwks_url must be an http:// or https:// URL, got ${quote(jwksUrl)}`);
+  const url = new URL(jwksUrl);
+  if (url.protocol === 'http:' && !/^(localhost|127(\.\d{1,3}){3}|\[::1\])$/i.test(url.hostname)) {
+    warn({ key: 'a2a_jwt_jwks_url', message: `a2a_jwt_jwks_url is plain http: anyone on the path to ${url.host} can substitute the keys; use https` });
+  }
+  if (keys['a2a_jwt_audience'] === undefined) {
+    warn({ key: 'a2a_jwt_audience', message: 'a2a_jwt_audience is unset: tokens of the issuer are accepted whatever their audience' });
+  }
+}
+
+function readJwtAlgorithms(value: unknown): readonly string[] | undefined {
+  const key = A2A_JWT_ALGORITHMS_KEY;
+  if (value === undefined) return undefined;
+  if (!Array.isArray(value) || value.length === 0 || !value.every((item) => typeof item === 'string')) {
+    throw new ConfigError(key, `${key} must be a non-empty list of strings such as ["RS256", "ES256"], got ${Array.isArray(value) && value.length === 0 ? 'an empty list' : describeValue(value)}`);
+  }
+  for (const alg of value as string[]) {
+    if (alg.toLowerCase() === 'none') throw new ConfigError(key, `${key} must not list "none": unsigned tokens are never accepted`);
+    if (/^HS\d+$/i.test(alg)) throw new ConfigError(key, `${key} must not list ${quote(alg)}: a shared-secret algorithm cannot be checked against a JWKS (accepted: ${A2A_JWT_ALGORITHM_VALUES.join(', ')})`);
+    if (!A2A_JWT_ALGORITHM_VALUES.includes(alg)) throw new ConfigError(key, `${key} lists ${quote(alg)}, which is not one of ${A2A_JWT_ALGORITHM_VALUES.join(', ')}`);
+  }
+  return Object.freeze([...new Set(value as string[])]);
 }
 
 function readAgents(value: unknown, localName: string, warn: ConfigWarn): readonly AgentConfig[] {

@@ -49,6 +49,8 @@ import { A2aOutbound } from '../gateway/a2a-outbound.js';
 import { createA2aAgentRouter } from '../a2a/agent-router.js';
 import { startToqUpstreamGateway } from '../gateway/toq-upstream-gateway.js';
 import { canonicalAddress as toqUpstreamCanonical } from '../protocol/address.js';
+import { A2A_BRIDGE_CAPABILITY, hasBridgeCapability } from '../gateway/translate/a2a-bridge.js';
+import { phaseSignal, withDeadline } from '../transport/deadline.js';
 
 export const GATEWAY_VERSION = '0.1.0';
 
@@ -94,6 +96,8 @@ export interface Daemon {
 
 /** The dedup scope of A2A-originated history entries (they come over no toq connection). */
 const A2A_PEER_KEY = 'a2a';
+/** How long an A2A call to a toq upstream waits to learn whether the far side speaks the lossless profile (DESIGN §5.1). */
+const BRIDGE_PROBE_TIMEOUT_MS = 3_000;
 
 /** History types the reference records (local-API spec §3.1): not chunks, not acks. */
 const HISTORY_TYPES: ReadonlySet<string> = new Set(['message.send', 'thread.close', 'message.stream.end']);
@@ -197,11 +201,18 @@ export async function startDaemon(options: DaemonOptions): Promise<Daemon> {
   const gatewayOptions = {
     host: config.host,
     bindAddress: options.bindAddress ?? '0.0.0.0',
-    agents: [{ name: config.agentName, identity }, ...[...hosted.identities].map(([name, id]) => ({ name, identity: id }))],
+    // Hosted agents speak A2A behind their toq face: their cards offer the lossless profile (DESIGN §5.1).
+    agents: [{ name: config.agentName, identity }, ...[...hosted.identities].map(([name, id]) => ({ name, identity: id, capabilities: [A2A_BRIDGE_CAPABILITY] }))],
     policy,
     certificate,
     dedup: new DurableDedup({ store, now }),
     onMessage,
+    // The reference ignores message.cancel; hosted A2A upstreams cancel the upstream task (DESIGN §5.3).
+    onNotice: (envelope: Envelope, session: ToqSession) => {
+      if (session.local.agentName !== config.agentName) return hosted.deliver(session.local.agentName, envelope, session);
+      log.info({ id: envelope.id, type: envelope.type, peer: session.peer.address }, 'notice for the local agent ignored (as the reference does)');
+      return undefined;
+    },
     httpHandler: (req: IncomingMessage, res: ServerResponse) => facadeHolder.handle!(req, res),
     log,
     now,
@@ -243,12 +254,18 @@ export async function startDaemon(options: DaemonOptions): Promise<Daemon> {
   // ---- A2A gateway of the local agent (issue #4). Mounted only when a2a_enabled, as in the
   // reference; it serves the card, JSON-RPC and REST as the local API's fallback, and answers
   // replies on A2A threads through the local API's reply channel.
+  // DESIGN §8: JWTs from one issuer, for every A2A agent of this gateway (like a2a_api_key).
+  const a2aJwt =
+    config.a2aJwtIssuer !== undefined && config.a2aJwtJwksUrl !== undefined
+      ? { issuer: config.a2aJwtIssuer, jwksUrl: config.a2aJwtJwksUrl, ...(config.a2aJwtAudience !== undefined && { audience: config.a2aJwtAudience }), ...(config.a2aJwtAlgorithms !== undefined && { algorithms: config.a2aJwtAlgorithms }) }
+      : undefined;
   const a2a = config.a2aEnabled
     ? await startLocalA2aGateway(
         {
           dbPath: join(options.configDir, 'gateway.db'),
           version: GATEWAY_VERSION,
           ...(config.a2aApiKey !== undefined && { apiKey: config.a2aApiKey }),
+          ...(a2aJwt !== undefined && { jwt: a2aJwt }),
           ...(config.a2aPublicUrl !== undefined && { publicUrl: config.a2aPublicUrl }),
           host: config.host,
           port: gateway.port,
@@ -290,6 +307,7 @@ export async function startDaemon(options: DaemonOptions): Promise<Daemon> {
             version: GATEWAY_VERSION,
             agents: toqUpstreamAgents,
             ...(config.a2aApiKey !== undefined && { apiKey: config.a2aApiKey }),
+            ...(a2aJwt !== undefined && { jwt: a2aJwt }),
             ...(config.a2aPublicUrl !== undefined && { publicUrl: config.a2aPublicUrl }),
             host: config.host,
             port: gateway.port,
@@ -307,6 +325,11 @@ export async function startDaemon(options: DaemonOptions): Promise<Daemon> {
               },
               sendControl: async (agent, to, fields) => {
                 await gateway.send(toqUpstreamCanonical(to), fields, { fromAgent: agent });
+              },
+              isBridge: async (agent, to) => {
+                // The pooled session the outbox will use anyway; its setup carried the far card.
+                const session = await withDeadline(gateway.endpoint.session(toqUpstreamCanonical(to), agent), phaseSignal('bridge probe', BRIDGE_PROBE_TIMEOUT_MS)).catch(() => undefined);
+                return hasBridgeCapability(session?.peer.card?.capabilities);
               },
             },
             identity: (name) => {
@@ -330,7 +353,7 @@ export async function startDaemon(options: DaemonOptions): Promise<Daemon> {
   // http(s) URL, local-API spec §9.4): the reply lands in the local history and SSE stream.
   const upstreamA2a = startA2aUpstreamAgents(
     { dbPath: join(options.configDir, 'gateway.db'), agents: config.agents.flatMap((agent) => (agent.kind === 'a2a' ? [agent] : [])), env },
-    { register: (name, receive) => hosted.register(name, receive), outbox, log, now },
+    { register: (name, receive) => hosted.register(name, receive), outbox, control: (agent, to, fields) => gateway.send(to, fields, { fromAgent: agent }), log, now },
   );
   const a2aOutbound = new A2aOutbound(
     { policy: { allowPrivate: config.a2aWebhookAllowPrivate } },

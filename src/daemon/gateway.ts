@@ -28,6 +28,8 @@ const REPLY_GRANT_MS = 24 * 60 * 60 * 1000;
 export interface GatewayAgentOptions {
   readonly name: string;
   readonly identity: Identity;
+  /** What the agent's toq card advertises (e.g. `a2a-bridge/1`, DESIGN §5.1). */
+  readonly capabilities?: readonly string[];
 }
 
 export interface GatewayOptions {
@@ -47,6 +49,8 @@ export interface GatewayOptions {
   readonly certificate?: TlsServerCredentials;
   /** Every delivered inbound message. The ack waits for it (commit first, then return). */
   readonly onMessage?: (envelope: Envelope, session: ToqSession) => void | Promise<void>;
+  /** Every `message.cancel` for us (not acked, in order with the messages); see ToqSessionOptions.onNotice. */
+  readonly onNotice?: (envelope: Envelope, session: ToqSession) => void | Promise<void>;
   /**
    * Serves plain HTTP and HTTPS on the port (local API, later A2A). Gets the HTTP server's
    * requests; sockets come from any address, so it must check who may use what.
@@ -127,7 +131,7 @@ export async function startGateway(options: GatewayOptions): Promise<Gateway> {
     name: agent.name,
     identity: agent.identity,
     address: formatAddress(createAddress(host, agent.name, port)),
-    card: buildLocalCard({ name: agent.name, publicKeyText: agent.identity.publicKeyText, connectionMode: policy.mode }),
+    card: buildLocalCard({ name: agent.name, publicKeyText: agent.identity.publicKeyText, connectionMode: policy.mode, ...(agent.capabilities !== undefined && { capabilities: agent.capabilities }) }),
   }));
 
   const decide = async (peer: DecidePeer): Promise<PolicyVerdictForSetup> => {
@@ -167,6 +171,13 @@ export async function startGateway(options: GatewayOptions): Promise<Gateway> {
       checkReplyOnly(envelope, session);
       await options.onMessage?.(envelope, session);
     },
+    ...(options.onNotice !== undefined && {
+      onNotice: async (envelope: Envelope, session: ToqSession) => {
+        // The same rules as for messages: a reply-only peer may only cancel on its threads.
+        checkReplyOnly(envelope, session);
+        await options.onNotice!(envelope, session);
+      },
+    }),
     log: log.child({ component: 'toq' }),
     now,
     ...(options.dedup !== undefined && { dedup: options.dedup }),

@@ -2,14 +2,17 @@
 // makes `toq://host/<name>` a toq agent whose messages go to that A2A agent, the gateway being
 // its A2A client. A toq message is acked once the request is committed (pending-request table),
 // not when the upstream answers; the answer goes back through the outbox, FROM <name>, on the same
-// thread, reply_to the request. Requests still pending at a stop resume at the next start. It
-// does not speak HTTP itself (a2a/a2a-client.ts) nor build toq bodies (translate/).
+// thread, reply_to the request. Requests still pending at a stop resume at the next start. A
+// request from another toq-gateway that carries the caller's whole A2A message (`a2a.message`,
+// the lossless profile of DESIGN §5.1) goes upstream as that message, and every upstream event
+// goes back whole (`a2a.event`). It does not speak HTTP itself (a2a/a2a-client.ts) nor build toq
+// bodies (translate/).
 
 import { createHash } from 'node:crypto';
 import { setTimeout as sleep } from 'node:timers/promises';
 import Database from 'better-sqlite3';
 import type { Logger } from 'pino';
-import { TaskState, type SendMessageRequest, type StreamResponse, type Task } from '@a2a-js/sdk';
+import { StreamResponse, TaskState, type Message, type SendMessageRequest, type Task } from '@a2a-js/sdk';
 import { connectA2aClient, type A2aClientHandle } from '../a2a/a2a-client.js';
 import type { HostLookup, OutboundUrlPolicy } from '../a2a/outbound-url-policy.js';
 import type { A2aUpstreamConfig } from '../config/config-schema.js';
@@ -18,10 +21,11 @@ import { parseEnvelope, serializeEnvelope, type Envelope } from '../protocol/env
 import { GatewayError } from '../protocol/errors.js';
 import { isJsonObject, type JsonObject } from '../protocol/json-value.js';
 import type { MessageType } from '../protocol/message-types.js';
-import type { ToqSession } from '../transport/toq-session.js';
+import type { SendFields, ToqSession } from '../transport/toq-session.js';
 import { A2aUpstreamStore, type PendingRequestRow } from './a2a-upstream-store.js';
 import { isInterruptedTaskState, isTerminalTaskState } from './translate/task-state.js';
-import { toA2aUpstreamMessage } from './translate/upstream-request.js';
+import { fromBridgeRequestBody, toBridgeEventBody, toBridgeFailureEvent } from './translate/a2a-bridge.js';
+import { toA2aUpstreamBridgedMessage, toA2aUpstreamMessage } from './translate/upstream-request.js';
 import {
   toToqErrorBody,
   toToqReplyBody,
@@ -70,6 +74,8 @@ export interface A2aUpstreamBridgeOptions {
 export interface A2aUpstreamBridgeDeps {
   readonly store: A2aUpstreamStore;
   readonly outbox: UpstreamReplyOutbox;
+  /** Sends an unacked envelope from `agent` (the system.error before an explanation); best effort. */
+  readonly control?: (agent: string, to: string, fields: SendFields) => Promise<unknown>;
   readonly log: Logger;
   readonly now?: () => number;
   readonly lookup?: HostLookup;
@@ -84,6 +90,8 @@ interface Turn {
   taskId: string;
   /** thread.close or message.cancel: end quietly, no reply. */
   isCanceled: boolean;
+  /** Lossless profile (DESIGN §5.1): the caller's whole message, from a near gateway. */
+  bridged?: Message;
 }
 
 /** What the upstream said so far in one turn. */
@@ -98,6 +106,8 @@ interface TurnProgress {
   /** The last task snapshot of the answer to our SendMessage (see apply). */
   lastTask?: Task;
   outcome?: UpstreamOutcome;
+  /** Lossless profile (DESIGN §5.1): upstream events go back whole; how many went so far. */
+  bridge?: { readonly tagPrefix: string; sent: number; lastSent: string; lastCase?: string };
 }
 
 export class A2aUpstreamBridge {
@@ -187,6 +197,15 @@ export class A2aUpstreamBridge {
     if (this.shutdown.signal.aborted) return;
     if (this.dropped.delete(row.envelopeId)) return;
     const turn: Turn = { envelopeId: row.envelopeId, threadId: row.threadId, controller: new AbortController(), taskId: row.taskId, isCanceled: false };
+    try {
+      const bridged = fromBridgeRequestBody(parseEnvelope(row.envelope).body);
+      if (bridged !== undefined) turn.bridged = bridged;
+    } catch (err) {
+      this.log.info({ err, id: row.envelopeId }, 'malformed lossless request; telling the sender');
+      this.reply(row, 'reply', 'message.send', toToqErrorBody(this.agent, `the request's a2a.message is malformed: ${(err as Error).message}`));
+      this.deps.store.finishRequest(this.agent, row.envelopeId);
+      return;
+    }
     this.turns.set(row.envelopeId, turn);
     const signal = AbortSignal.any([this.shutdown.signal, turn.controller.signal, AbortSignal.timeout(this.options.turnTimeoutMs ?? UPSTREAM_TURN_TIMEOUT_MS)]);
     try {
@@ -198,7 +217,19 @@ export class A2aUpstreamBridge {
       if (this.shutdown.signal.aborted) return;
       if (turn.isCanceled) return;
       this.log.warn({ err, id: row.envelopeId, url: this.url }, 'A2A upstream failed; telling the sender');
-      this.reply(row, 'reply', 'message.send', toToqErrorBody(this.agent, describeError(err, signal)));
+      const reason = describeError(err, signal);
+      // DESIGN §5.3: a system.error naming the request, then a message.send that explains it.
+      this.deps.control?.(this.agent, row.sender, { type: 'system.error', body: { code: 'agent_unavailable', message: `A2A agent "${this.agent}" could not answer`, related_id: row.envelopeId } }).catch((e: unknown) =>
+        this.log.debug({ err: e, id: row.envelopeId }, 'system.error not sent'),
+      );
+      const body = toToqErrorBody(this.agent, reason);
+      if (turn.bridged !== undefined) {
+        // The near gateway reads events: the failure is its task's failed status.
+        const text = typeof body['text'] === 'string' ? body['text'] : reason;
+        this.reply(row, 'reply', 'message.send', toBridgeEventBody(toBridgeFailureEvent(text, { messageId: replyId(row.envelopeId, 'failure'), timestamp: new Date(this.now()).toISOString() })));
+      } else {
+        this.reply(row, 'reply', 'message.send', body);
+      }
       this.deps.store.finishRequest(this.agent, row.envelopeId);
     } finally {
       this.turns.delete(row.envelopeId);
@@ -217,6 +248,8 @@ export class A2aUpstreamBridge {
       streamText: '',
       chunkCount: 0,
       artifactParts: [],
+      // A resumed turn's events get new ids: the ones sent before the stop may be in the outbox already.
+      ...(turn.bridged !== undefined && { bridge: { tagPrefix: turn.taskId === '' ? 'event' : `resume-${this.now()}`, sent: 0, lastSent: '' } }),
     };
     let events: AsyncIterable<StreamResponse>;
     if (turn.taskId !== '') {
@@ -225,17 +258,16 @@ export class A2aUpstreamBridge {
       events = this.follow(handle, turn.taskId, signal);
     } else {
       const isPaused = thread !== undefined && thread.taskId !== '' && isInterruptedTaskState(thread.taskState);
-      const message = toA2aUpstreamMessage(
-        envelope.body,
-        { messageId: envelope.id, ...(thread !== undefined && { contextId: thread.contextId }), ...(isPaused && { taskId: thread.taskId }) },
-        {
-          from: envelope.from,
-          publicKey: row.peerKey,
-          envelopeId: envelope.id,
-          ...(envelope.thread_id !== undefined && { threadId: envelope.thread_id }),
-          envelope: JSON.parse(row.envelope) as unknown,
-        },
-      );
+      const ids = { ...(thread !== undefined && { contextId: thread.contextId }), ...(isPaused && { taskId: thread.taskId }) };
+      const provenance = {
+        from: envelope.from,
+        publicKey: row.peerKey,
+        envelopeId: envelope.id,
+        ...(envelope.thread_id !== undefined && { threadId: envelope.thread_id }),
+        envelope: JSON.parse(row.envelope) as unknown,
+      };
+      // The lossless profile keeps the caller's messageId (DESIGN §5.1); else the envelope id is it.
+      const message = turn.bridged !== undefined ? toA2aUpstreamBridgedMessage(turn.bridged, ids, provenance) : toA2aUpstreamMessage(envelope.body, { messageId: envelope.id, ...ids }, provenance);
       const request: SendMessageRequest = {
         tenant: '',
         message,
@@ -286,6 +318,7 @@ export class A2aUpstreamBridge {
   private apply(row: PendingRequestRow, turn: Turn, progress: TurnProgress, event: StreamResponse, isFollowing: boolean): boolean {
     const payload = event.payload;
     if (payload === undefined) return false;
+    if (progress.bridge !== undefined) this.forward(row, progress.bridge, event);
     switch (payload.$case) {
       case 'message':
         this.noteTask(row, turn, progress, payload.value.contextId, payload.value.taskId, TaskState.TASK_STATE_COMPLETED);
@@ -306,7 +339,8 @@ export class A2aUpstreamBridge {
         const parts = update.artifact?.parts ?? [];
         progress.artifactParts.push(...parts);
         // A whole artifact in one event is output, not a stream; only real chunks are streamed.
-        if (!update.append && update.lastChunk) return false;
+        // The lossless profile sent the event itself already.
+        if ((!update.append && update.lastChunk) || progress.bridge !== undefined) return false;
         const text = toToqText(parts);
         progress.streamText += text;
         this.reply(row, `chunk-${progress.chunkCount}`, 'message.stream.chunk', toToqStreamChunkBody(progress.streamId, text));
@@ -334,6 +368,8 @@ export class A2aUpstreamBridge {
       progress.taskId = taskId;
       turn.taskId = taskId;
       this.deps.store.setRequestTask(this.agent, row.envelopeId, taskId);
+      // A message.cancel that came before the upstream named its task.
+      if (turn.isCanceled && this.turns.get(row.envelopeId) === turn) this.abortCanceled(turn);
     }
     if (isNewContext) progress.contextId = contextId;
     if ((isNewTask || isNewContext || state !== progress.state) && row.threadId !== '' && progress.contextId !== '' && !turn.isCanceled) {
@@ -342,8 +378,29 @@ export class A2aUpstreamBridge {
     progress.state = state;
   }
 
+  /** Lossless profile: one upstream event back to the near gateway (a repeated polling snapshot is sent once). */
+  private forward(row: PendingRequestRow, bridge: NonNullable<TurnProgress['bridge']>, event: StreamResponse): void {
+    const json = JSON.stringify(StreamResponse.toJSON(event));
+    if (json === bridge.lastSent) return;
+    bridge.lastSent = json;
+    bridge.lastCase = event.payload?.$case;
+    this.reply(row, `${bridge.tagPrefix}-${bridge.sent}`, 'message.send', toBridgeEventBody(event));
+    bridge.sent += 1;
+  }
+
   private finishTurn(row: PendingRequestRow, progress: TurnProgress): void {
     const outcome = progress.outcome!;
+    if (progress.bridge !== undefined) {
+      // Every event went back as it came. A paused task snapshot does not end a turn at the near
+      // side (agents republish it when a follow-up arrives): say that it did end, as a status update.
+      const last = progress.lastTask;
+      if (progress.bridge.lastCase === 'task' && last !== undefined && isInterruptedTaskState(last.status?.state ?? TaskState.TASK_STATE_UNSPECIFIED)) {
+        this.forward(row, progress.bridge, { payload: { $case: 'statusUpdate', value: { taskId: last.id, contextId: last.contextId, status: last.status, metadata: undefined } } });
+      }
+      this.deps.store.finishRequest(this.agent, row.envelopeId);
+      this.log.debug({ id: row.envelopeId, state: toToqStateText(outcome.state), events: progress.bridge.sent }, 'upstream answered (lossless)');
+      return;
+    }
     const fallback = `upstream task ${toToqStateText(outcome.state)}`;
     if (progress.chunkCount > 0) {
       this.reply(row, 'end', 'message.stream.end', toToqStreamEndBody(progress.streamId, progress.streamText));
@@ -404,7 +461,13 @@ export class A2aUpstreamBridge {
       return;
     }
     turn.isCanceled = true;
-    void this.cancelUpstream(turn.taskId === '' ? [] : [turn.taskId]).finally(() => turn.controller.abort(new GatewayError('canceled', 'message canceled')));
+    // The upstream has not named its task yet: noteTask cancels it as soon as it does.
+    if (turn.taskId === '') return;
+    this.abortCanceled(turn);
+  }
+
+  private abortCanceled(turn: Turn): void {
+    void this.cancelUpstream([turn.taskId]).finally(() => turn.controller.abort(new GatewayError('canceled', 'message canceled')));
   }
 
   private async cancelUpstream(taskIds: readonly string[]): Promise<void> {
@@ -471,6 +534,7 @@ export interface A2aUpstreamAgentsDeps {
   /** daemon.hosted.register */
   register(name: string, receiver: UpstreamReceiver): void;
   readonly outbox: UpstreamReplyOutbox;
+  readonly control?: A2aUpstreamBridgeDeps['control'];
   readonly log: Logger;
   readonly now?: () => number;
   readonly lookup?: HostLookup;
@@ -505,7 +569,7 @@ export function startA2aUpstreamAgents(options: A2aUpstreamAgentsOptions, deps: 
         ...(options.pollIntervalMs !== undefined && { pollIntervalMs: options.pollIntervalMs }),
         ...(options.turnTimeoutMs !== undefined && { turnTimeoutMs: options.turnTimeoutMs }),
       },
-      { store, outbox: deps.outbox, log: deps.log, ...(deps.now !== undefined && { now: deps.now }), ...(deps.lookup !== undefined && { lookup: deps.lookup }), ...(deps.fetchImpl !== undefined && { fetchImpl: deps.fetchImpl }) },
+      { store, outbox: deps.outbox, log: deps.log, ...(deps.control !== undefined && { control: deps.control }), ...(deps.now !== undefined && { now: deps.now }), ...(deps.lookup !== undefined && { lookup: deps.lookup }), ...(deps.fetchImpl !== undefined && { fetchImpl: deps.fetchImpl }) },
     );
     deps.register(agent.name, bridge.receive);
     bridge.start();

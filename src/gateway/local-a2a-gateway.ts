@@ -8,8 +8,9 @@ import type { KeyObject } from 'node:crypto';
 import type { Logger } from 'pino';
 import { createA2aHttpHandler, JSON_RPC_PATH, type HttpHandler } from '../a2a/a2a-http-handler.js';
 import { buildAgentCard } from '../a2a/agent-card.js';
-import { createBearerAuth } from '../a2a/bearer-auth.js';
+import { createA2aAuth } from '../a2a/a2a-auth.js';
 import { buildJwks, createCardSigner, JWKS_PATH, type CardSigningKey } from '../a2a/card-signature.js';
+import type { JwtAuthOptions } from '../a2a/jwt-auth.js';
 import type { OutboundUrlPolicy } from '../a2a/outbound-url-policy.js';
 import { GuardedPushNotificationSender, withPushNotifications, type PushDeliveryOptions } from '../a2a/push-notifications.js';
 import { createA2aRequestHandler } from '../a2a/request-handler.js';
@@ -31,6 +32,8 @@ export interface LocalA2aGatewayOptions {
   readonly version: string;
   /** `a2a_api_key`: when non-empty, callers must send `Authorization: Bearer <key>`. */
   readonly apiKey?: string;
+  /** `a2a_jwt_*`: JWT bearer tokens from one issuer are accepted too (either is enough). */
+  readonly jwt?: JwtAuthOptions;
   /** `a2a_public_url`: the JSON-RPC URL in the card. @default http://<host>:<port>/a2a */
   readonly publicUrl?: string;
   readonly host: string;
@@ -73,10 +76,11 @@ export async function startLocalA2aGateway(options: LocalA2aGatewayOptions, deps
     port: deps.port,
     taskStore: database.taskStore,
     threads,
+    push: pushSender,
     log,
     ...(deps.now !== undefined && { now: deps.now }),
   });
-  const auth = createBearerAuth(options.apiKey === undefined ? [] : [{ key: options.apiKey, principal: API_KEY_PRINCIPAL }]);
+  const auth = createA2aAuth({ apiKeys: options.apiKey === undefined ? [] : [{ key: options.apiKey, principal: API_KEY_PRINCIPAL }], ...(options.jwt !== undefined && { jwt: options.jwt }) }, { log });
   const jsonRpcUrl = options.publicUrl ?? `http://${urlHost(options.host)}:${options.port}${JSON_RPC_PATH}`;
   // DESIGN §4: the card is signed with the agent's own key; the JWKS sits beside the card.
   const sign = createCardSigner(() => deps.identity().signingKey, { jku: restBase(jsonRpcUrl) + JWKS_PATH });
@@ -92,7 +96,7 @@ export async function startLocalA2aGateway(options: LocalA2aGatewayOptions, deps
       restUrl: restBase(jsonRpcUrl),
       provider: { organization: 'toq protocol', url: 'https://github.com/toqprotocol' },
       skills: [{ id: 'default', name: agent, description: 'toq agent with A2A compatibility', tags: ['toq', 'a2a'] }],
-      requiresBearer: auth.isRequired,
+      ...auth.cardSecurity,
       extensions: [{ uri: TOQ_IDENTITY_EXTENSION_URI, description: 'The toq agent behind this card', params: { address: identity.address, publicKey: identity.publicKey } }],
     })));
   };

@@ -9,8 +9,8 @@
 import { randomUUID } from 'node:crypto';
 import type { Logger } from 'pino';
 import { TaskState, type Task } from '@a2a-js/sdk';
-import { AgentEvent, resolveUserScope, type AgentExecutionEvent, type AgentExecutor, type ExecutionEventBus, type RequestContext, type ServerCallContext, type TaskStore } from '@a2a-js/sdk/server';
-import { AgentCallContext, PrincipalUser } from '../a2a/call-context.js';
+import { AgentEvent, resolveUserScope, type AgentExecutionEvent, type AgentExecutor, type ExecutionEventBus, type PushNotificationSender, type RequestContext, type ServerCallContext, type TaskStore } from '@a2a-js/sdk/server';
+import { ownerCallContext } from '../a2a/call-context.js';
 import { formatTimestamp } from '../protocol/timestamp.js';
 import type { A2aThreadStore, ThreadTaskRow } from './a2a-thread-store.js';
 import type { LocalAgentPort, ReplyAccepted, ReplyRequest } from './local-agent-port.js';
@@ -32,6 +32,8 @@ export interface LocalAgentBridgeDeps {
   readonly port: LocalAgentPort;
   readonly taskStore: TaskStore;
   readonly threads: A2aThreadStore;
+  /** Webhooks of tasks updated with nobody listening (late replies). */
+  readonly push?: PushNotificationSender;
   readonly log: Logger;
   readonly now?: () => number;
 }
@@ -45,6 +47,7 @@ export class LocalAgentBridge {
   readonly executor: AgentExecutor;
   readonly #port: LocalAgentPort;
   readonly #taskStore: TaskStore;
+  readonly #push: PushNotificationSender | undefined;
   readonly #threads: A2aThreadStore;
   readonly #log: Logger;
   readonly #now: () => number;
@@ -55,6 +58,7 @@ export class LocalAgentBridge {
   constructor(options: LocalAgentBridgeOptions, deps: LocalAgentBridgeDeps) {
     this.#port = deps.port;
     this.#taskStore = deps.taskStore;
+    this.#push = deps.push;
     this.#threads = deps.threads;
     this.#log = deps.log;
     this.#now = deps.now ?? Date.now;
@@ -170,7 +174,7 @@ export class LocalAgentBridge {
   }
 
   async #apply(context: ServerCallContext, events: readonly AgentExecutionEvent[], bus: ExecutionEventBus | undefined): Promise<void> {
-    await applyTaskEvents(this.#taskStore, context, events, bus);
+    await applyTaskEvents(this.#taskStore, context, events, bus, this.#push);
   }
 
   #status(taskId: string, contextId: string, state: TaskState, text?: string): AgentExecutionEvent {
@@ -189,5 +193,5 @@ export class LocalAgentBridge {
 
 /** The call context a stored task belongs to: its tenant and its owner's scope. */
 function contextOf(row: ThreadTaskRow): ServerCallContext {
-  return new AgentCallContext(row.tenant, { user: new PrincipalUser(row.owner) });
+  return ownerCallContext(row.tenant, row.owner);
 }

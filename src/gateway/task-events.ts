@@ -2,8 +2,8 @@
 // local agent and the bridge of toq-upstream agents (one place for the SDK's merge rules).
 
 import { randomUUID } from 'node:crypto';
-import { Role, type Message, type TaskState } from '@a2a-js/sdk';
-import { AgentEvent, ResultManager, type AgentExecutionEvent, type ExecutionEventBus, type ServerCallContext, type TaskStore } from '@a2a-js/sdk/server';
+import { Role, type Message, type StreamResponse, type TaskState } from '@a2a-js/sdk';
+import { AgentEvent, ResultManager, type AgentExecutionEvent, type ExecutionEventBus, type PushNotificationSender, type ServerCallContext, type TaskStore } from '@a2a-js/sdk/server';
 import { textPart } from './translate/plain-values.js';
 
 /** A status update of our agent; `text` becomes the status message. */
@@ -18,10 +18,36 @@ export function statusEvent(taskId: string, contextId: string, state: TaskState,
 /**
  * Writes the events to the task store with the SDK's merge rules (so a late reply updates the
  * stored task even with nobody listening), then publishes them on the live bus if there is one;
- * the SDK's consumer of the bus applies them again, and its merges are idempotent.
+ * the SDK's consumer of the bus applies them again (its merges are idempotent) and notifies the
+ * task's webhooks. With no live bus (a late reply, also after a restart) nobody else will:
+ * `push` then gets each event with the task as stored (DESIGN §5.2 "late replies still update
+ * ... push configs"); its delivery runs in the background and never throws.
  */
-export async function applyTaskEvents(taskStore: TaskStore, context: ServerCallContext, events: readonly AgentExecutionEvent[], bus: ExecutionEventBus | undefined): Promise<void> {
+export async function applyTaskEvents(
+  taskStore: TaskStore,
+  context: ServerCallContext,
+  events: readonly AgentExecutionEvent[],
+  bus: ExecutionEventBus | undefined,
+  push?: PushNotificationSender,
+): Promise<void> {
   const results = new ResultManager(taskStore, context);
-  for (const event of events) await results.processEvent(event);
+  for (const event of events) {
+    await results.processEvent(event);
+    if (bus === undefined && push !== undefined) void push.send(toStreamResponse(event), context, structuredClone(results.getCurrentTask()));
+  }
   if (bus !== undefined) for (const event of events) bus.publish(event);
+}
+
+/** An executor event as the wire's StreamResponse (the shape push deliveries carry). */
+function toStreamResponse(event: AgentExecutionEvent): StreamResponse {
+  switch (event.kind) {
+    case 'message':
+      return { payload: { $case: 'message', value: event.data } };
+    case 'task':
+      return { payload: { $case: 'task', value: event.data } };
+    case 'statusUpdate':
+      return { payload: { $case: 'statusUpdate', value: event.data } };
+    case 'artifactUpdate':
+      return { payload: { $case: 'artifactUpdate', value: event.data } };
+  }
 }

@@ -9,8 +9,9 @@ import type { Logger } from 'pino';
 import type { TaskState } from '@a2a-js/sdk';
 import { createA2aHttpHandler, JSON_RPC_PATH, type HttpHandler } from '../a2a/a2a-http-handler.js';
 import { buildAgentCard } from '../a2a/agent-card.js';
-import { createBearerAuth } from '../a2a/bearer-auth.js';
+import { createA2aAuth } from '../a2a/a2a-auth.js';
 import { buildJwks, createCardSigner, JWKS_PATH, type CardSigningKey } from '../a2a/card-signature.js';
+import type { JwtAuthOptions } from '../a2a/jwt-auth.js';
 import type { OutboundUrlPolicy } from '../a2a/outbound-url-policy.js';
 import { GuardedPushNotificationSender, withPushNotifications, type PushDeliveryOptions } from '../a2a/push-notifications.js';
 import { createA2aRequestHandler } from '../a2a/request-handler.js';
@@ -36,6 +37,8 @@ export interface ToqUpstreamGatewayOptions {
   readonly agents: readonly ToqUpstreamAgent[];
   /** `a2a_api_key`: when non-empty, callers must send `Authorization: Bearer <key>`. */
   readonly apiKey?: string;
+  /** `a2a_jwt_*`: JWT bearer tokens from one issuer are accepted too (either is enough). */
+  readonly jwt?: JwtAuthOptions;
   /** `a2a_public_url` (the local agent's JSON-RPC URL); hosted agents are at `<it>/<name>`. @default http://<host>:<port>/a2a */
   readonly publicUrl?: string;
   readonly host: string;
@@ -74,7 +77,7 @@ export async function startToqUpstreamGateway(options: ToqUpstreamGatewayOptions
   const tasks = new UpstreamTaskStore(database.sqlite);
   // One sender for all these agents: configs are keyed by tenant (= agent) in the shared store.
   const pushSender = new GuardedPushNotificationSender(database.pushStore, { ...options.pushDelivery, policy: options.webhookPolicy ?? { allowPrivate: false } }, { log: log.child({ component: 'a2a-push' }) });
-  const auth = createBearerAuth(options.apiKey === undefined ? [] : [{ key: options.apiKey, principal: API_KEY_PRINCIPAL }]);
+  const auth = createA2aAuth({ apiKeys: options.apiKey === undefined ? [] : [{ key: options.apiKey, principal: API_KEY_PRINCIPAL }], ...(options.jwt !== undefined && { jwt: options.jwt }) }, { log });
   const base = (options.publicUrl ?? `http://${urlHost(options.host)}:${options.port}${JSON_RPC_PATH}`).replace(/\/+$/, '');
   const httpHandlers = new Map<string, HttpHandler>();
   const receivers = new Map<string, (envelope: Envelope, peerAddress: string) => Promise<void>>();
@@ -90,7 +93,7 @@ export async function startToqUpstreamGateway(options: ToqUpstreamGatewayOptions
         ...(agent.replyState !== undefined && { replyState: agent.replyState }),
         ...(options.replyHoldMs !== undefined && { replyHoldMs: options.replyHoldMs }),
       },
-      { port: deps.port, taskStore: database.taskStore, tasks, log: agentLog, ...(deps.now !== undefined && { now: deps.now }) },
+      { port: deps.port, taskStore: database.taskStore, tasks, push: pushSender, log: agentLog, ...(deps.now !== undefined && { now: deps.now }) },
     );
     // DESIGN §2: JSON-RPC at /a2a/{name}, REST beside it (/a2a/{name}/message:send, /a2a/{name}/v1/...).
     const url = `${base}/${agent.name}`;
@@ -107,7 +110,7 @@ export async function startToqUpstreamGateway(options: ToqUpstreamGatewayOptions
         restUrl: url,
         provider: { organization: 'toq protocol', url: 'https://github.com/toqprotocol' },
         skills: [{ id: 'default', name: agent.name, description: `conversation with the toq agent ${agent.toq}`, tags: ['toq', 'a2a'] }],
-        requiresBearer: auth.isRequired,
+        ...auth.cardSecurity,
         // DESIGN §4: the card names the identity that speaks for this agent on toq.
         extensions: [{ uri: TOQ_IDENTITY_EXTENSION_URI, description: 'The toq agent behind this card', params: { address: identity.address, publicKey: identity.publicKey } }],
       })));

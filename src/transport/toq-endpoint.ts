@@ -57,6 +57,8 @@ export interface ToqEndpointOptions {
   readonly decide: (peer: DecidePeer, agent: EstablishedLocal) => Promise<PolicyVerdictForSetup>;
   /** Every deliverable inbound message; the ack is sent after this settles (commit first). */
   readonly onEnvelope: (envelope: Envelope, session: ToqSession) => void | Promise<void>;
+  /** Unacked types a receiver acts on (message.cancel); see ToqSessionOptions.onNotice. */
+  readonly onNotice?: (envelope: Envelope, session: ToqSession) => void | Promise<void>;
   /** Ids already delivered. @default an in-memory window of DEDUP_WINDOW_MS */
   readonly dedup?: DeliveredIds;
   /** Where to dial an address. @default DNS TXT for names without a port, loopback for local names */
@@ -297,6 +299,7 @@ export class ToqEndpoint {
       log: this.log.child({ peer: established.peer.address, direction }),
       now: this.now,
       onEnvelope: this.options.onEnvelope,
+      ...(this.options.onNotice !== undefined && { onNotice: this.options.onNotice }),
       ...(t.ackMs !== undefined && { ackTimeoutMs: t.ackMs }),
       ...(t.heartbeatIntervalMs !== undefined && { heartbeatIntervalMs: t.heartbeatIntervalMs }),
       ...(t.heartbeatTimeoutMs !== undefined && { heartbeatTimeoutMs: t.heartbeatTimeoutMs }),

@@ -97,6 +97,11 @@ export interface ToqSessionOptions {
    * remembered); any other error is a failed commit (system.error resource_exhausted, no ack).
    */
   readonly onEnvelope?: (envelope: Envelope, session: ToqSession) => void | Promise<void>;
+  /**
+   * Called for the unacked types a receiver acts on (`message.cancel`), in arrival order with the
+   * deliveries (a cancel never overtakes what it cancels). Nothing is answered; errors are logged.
+   */
+  readonly onNotice?: (envelope: Envelope, session: ToqSession) => void | Promise<void>;
 }
 
 export interface SendFields {
@@ -147,6 +152,7 @@ export class ToqSession {
   private readonly maxInFlight: number;
   private readonly closeDrainMs: number;
   private readonly onEnvelope: ToqSessionOptions['onEnvelope'];
+  private readonly onNotice: ToqSessionOptions['onNotice'];
 
   private nextSequence: bigint;
   private readonly pendingAcks = new Map<string, PendingAck>();
@@ -192,6 +198,7 @@ export class ToqSession {
     this.maxInFlight = options.maxInFlight ?? 256;
     this.closeDrainMs = options.closeDrainMs ?? 5_000;
     this.onEnvelope = options.onEnvelope;
+    this.onNotice = options.onNotice;
     this.nextSequence = options.nextSendSequence;
     this.received = new SequenceTracker(options.lastReceivedSequence);
     this.decoder = options.decoder ?? new FrameDecoder();
@@ -450,6 +457,20 @@ export class ToqSession {
           this.socket.end();
           this.finish(undefined, 'peer sent session.disconnect');
         });
+        return;
+      case 'message.cancel':
+        if (this.onNotice !== undefined) {
+          const onNotice = this.onNotice;
+          this.enqueueInbound(async () => {
+            try {
+              await onNotice(envelope, this);
+            } catch (err) {
+              this.log.info({ err, id: envelope.id, type: envelope.type, peer: this.peer.address }, 'notice not applied');
+            }
+          });
+          return;
+        }
+        this.log.debug({ id: envelope.id, type: envelope.type }, 'notice ignored');
         return;
       default:
         if (isAckedType(envelope.type)) {

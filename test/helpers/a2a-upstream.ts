@@ -20,6 +20,8 @@ export interface UpstreamCall {
   readonly requestTaskId: string;
   readonly metadata: Record<string, unknown> | undefined;
   readonly authorization: string | undefined;
+  /** The request message as the executor got it (messageId, parts, referenceTaskIds...). */
+  readonly message: Message;
 }
 
 export interface TestUpstream {
@@ -74,7 +76,7 @@ export async function startTestUpstream(options: { streaming?: boolean } = {}): 
     async execute(ctx: RequestContext, bus: ExecutionEventBus): Promise<void> {
       const said = ctx.userMessage.parts.map((p) => (p.content?.$case === 'text' ? p.content.value : '')).join('');
       contexts.set(ctx.taskId, ctx.contextId);
-      calls.push({ text: said, contextId: ctx.contextId, taskId: ctx.taskId, requestTaskId: ctx.userMessage.taskId, metadata: ctx.userMessage.metadata, authorization: lastAuthorization.value });
+      calls.push({ text: said, contextId: ctx.contextId, taskId: ctx.taskId, requestTaskId: ctx.userMessage.taskId, metadata: ctx.userMessage.metadata, authorization: lastAuthorization.value, message: ctx.userMessage });
       for (const wake of [...waiters]) wake();
       if (ctx.task?.status?.state === TaskState.TASK_STATE_INPUT_REQUIRED) {
         bus.publish(AgentEvent.task(ctx.task));

@@ -16,7 +16,7 @@ export interface TestGateway extends Gateway {
 
 export async function startTestGateway(
   name: string,
-  options: Partial<Omit<GatewayOptions, 'agents' | 'log'>> & { onMessage?: (e: Envelope, s: ToqSession) => void | Promise<void> } = {},
+  options: Partial<Omit<GatewayOptions, 'agents'>> & { onMessage?: (e: Envelope, s: ToqSession) => void | Promise<void> } = {},
 ): Promise<TestGateway> {
   const inbox: Envelope[] = [];
   const waiters = new Set<() => void>();
@@ -27,7 +27,7 @@ export async function startTestGateway(
     certificate: testCertificate(),
     ...options,
     agents: [{ name, identity: generateIdentity() }],
-    log: pino({ level: process.env['TEST_LOG'] ?? 'silent' }),
+    log: options.log ?? pino({ level: process.env['TEST_LOG'] ?? 'silent' }),
     onMessage: async (envelope, session) => {
       await options.onMessage?.(envelope, session);
       inbox.push(envelope);

@@ -263,6 +263,12 @@ describe('push notifications on a daemon with a2a_webhook_allow_private = true',
     expect(listed.configs.map((c) => c.id)).toEqual([created.id]);
     // The clients above point at the old port.
     clients.set('v1.0 JSON-RPC', again);
+    // A reply after the restart completes the task with nobody listening: the webhook still hears it.
+    expect(webhook.at('/restart')).toEqual([]);
+    await reply(alice.url, task.id, 'after restart');
+    const delivery = await until(() => webhook.at('/restart').find(completedV1(task.id)));
+    expect(delivery.headers['authorization']).toBe('Bearer c');
+    expect(JSON.stringify(webhook.at('/restart').map((d) => d.body))).toContain('after restart');
   });
 });
 

@@ -148,14 +148,38 @@ describe('A2A upstream agents', () => {
     expect(repliesTo(peer, slow.id)).toEqual([]);
   });
 
-  it('explains an unreachable upstream to the sender', async () => {
+  it('explains an unreachable upstream to the sender: system.error naming the request, then a message.send', async () => {
     const port = await closedPort();
-    const { peer, helper } = await setup(`a2a = "http://127.0.0.1:${port}"\n`);
+    const daemon = await startTestDaemon('alice', { mode: 'open', configToml: `host = "127.0.0.1"\n[agents.helper]\na2a = "http://127.0.0.1:${port}"\n` });
+    daemons.push(daemon);
+    const peerLog: Array<Record<string, unknown>> = [];
+    const peer = await startTestGateway('peer', { host: '127.0.0.1', log: pino({ level: 'info' }, { write: (line: string) => void peerLog.push(JSON.parse(line) as Record<string, unknown>) }) });
+    gateways.push(peer);
+    const helper = daemon.address.replace(/\/alice$/, '/helper');
     const sent = await peer.endpoint.send(helper, { type: 'message.send', body: { text: 'anyone?' }, thread_id: 'd1' });
     expect(sent.status).toBe('acked');
     const reply = await until(() => repliesTo(peer, sent.id)[0]);
     expect(bodyOf(reply).a2a?.state).toBe('failed');
     expect(bodyOf(reply).text).toMatch(/^A2A agent "helper" could not answer: .+/);
+    // The system.error arrived after the ack (so a sender does not take it for a refusal).
+    const error = await until(() => peerLog.find((l) => l['msg'] === 'system.error from peer' && l['related'] === sent.id));
+    expect(error['code']).toBe('agent_unavailable');
+  });
+
+  it('message.cancel from the peer cancels the upstream task; the canceled request gets no reply', async () => {
+    const upstream = await startTestUpstream();
+    upstreams.push(upstream);
+    const { peer, helper } = await setup(`a2a = "${upstream.url}"\n`);
+    const slow = await peer.endpoint.send(helper, { type: 'message.send', body: { text: 'slow' }, thread_id: 'x1' });
+    const [call] = await upstream.waitForCalls(1);
+    // Sent as soon as the upstream has the task: before or after the bridge heard its id, it is canceled.
+    const cancel = await peer.endpoint.send(helper, { type: 'message.cancel', body: { cancel_id: slow.id }, thread_id: 'x1' });
+    expect(cancel.status).toBe('sent');
+    await until(() => (upstream.canceled.includes(call!.taskId) ? true : undefined));
+    upstream.release();
+    const later = await peer.endpoint.send(helper, { type: 'message.send', body: { text: 'later' }, thread_id: 'x1' });
+    await until(() => repliesTo(peer, later.id)[0]);
+    expect(repliesTo(peer, slow.id)).toEqual([]);
   });
 
   it('resumes a pending request after a restart', async () => {

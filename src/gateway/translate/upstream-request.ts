@@ -51,6 +51,16 @@ export function toA2aUpstreamMessage(body: JsonValue | undefined, ids: UpstreamR
   };
 }
 
+/**
+ * Lossless profile (DESIGN §5.1): the caller's own message, as the near gateway carried it, toward
+ * our upstream: its messageId, parts, extensions and referenceTaskIds kept; its task and context
+ * ids replaced by the upstream's own (the near side's mean nothing here); `metadata.toq` added.
+ */
+export function toA2aUpstreamBridgedMessage(message: Message, ids: Omit<UpstreamRequestIds, 'messageId'>, provenance: ToqProvenance): Message {
+  const upstream = toA2aUpstreamMessage(undefined, { messageId: message.messageId, ...ids }, provenance);
+  return { ...structuredClone(message), contextId: upstream.contextId, taskId: upstream.taskId, metadata: { ...structuredClone(message.metadata ?? {}), ...upstream.metadata } };
+}
+
 /** The parts a toq body stands for. An absent body is one empty text part (A2A needs a part). */
 export function toA2aParts(body: JsonValue | undefined): Part[] {
   const plain = body === undefined ? undefined : toPlainJson(body);

@@ -1,57 +1,17 @@
-// toq ⇄ A2A translation for hosted A2A upstream agents (DESIGN §5.3), driven by
-// fixtures/a2a/upstream-translation.json, plus provenance, state names and aliasing.
+// toq ⇄ A2A translation for hosted A2A upstream agents (DESIGN §5.3): provenance, state names and
+// aliasing. The table cases (bodies → parts, answers → reply bodies, stream bodies) moved to
+// fixtures/a2a/translation-toq-to-a2a.json, run by translation-fixtures.test.ts.
 
-import { readFileSync } from 'node:fs';
 import { describe, expect, it } from 'vitest';
-import { Message, Part, Role, Task, TaskState } from '@a2a-js/sdk';
+import { Role, TaskState } from '@a2a-js/sdk';
 import { parseJson } from '../../../src/protocol/json-parse.js';
 import type { JsonValue } from '../../../src/protocol/json-value.js';
 import { toA2aTaskState } from '../../../src/gateway/translate/task-state.js';
-import { toA2aParts, toA2aUpstreamMessage } from '../../../src/gateway/translate/upstream-request.js';
-import {
-  toToqErrorBody,
-  toToqReplyBody,
-  toToqStateText,
-  toToqStreamChunkBody,
-  toToqStreamEndBody,
-  toUpstreamOutcomeFromMessage,
-  toUpstreamOutcomeFromTask,
-} from '../../../src/gateway/translate/upstream-reply.js';
+import { toA2aUpstreamMessage } from '../../../src/gateway/translate/upstream-request.js';
+import { toToqErrorBody, toToqStateText } from '../../../src/gateway/translate/upstream-reply.js';
 
-interface Fixture {
-  requestCases: Array<{ id: string; body?: unknown; parts: unknown[] }>;
-  replyCases: Array<{ id: string; message?: unknown; task?: unknown; fallbackText?: string; body: unknown }>;
-  streamCases: Array<{ id: string; streamId: string; text: string; kind: 'chunk' | 'end'; body: unknown }>;
-}
-
-const fixture = JSON.parse(readFileSync(new URL('../../../fixtures/a2a/upstream-translation.json', import.meta.url), 'utf8')) as Fixture;
 /** Bodies are read the way the toq side reads them (lossless numbers). */
 const toqBody = (value: unknown): JsonValue | undefined => (value === undefined ? undefined : parseJson(JSON.stringify(value)));
-
-describe('toq body → A2A parts', () => {
-  for (const c of fixture.requestCases) {
-    it(c.id, () => {
-      expect(toA2aParts(toqBody(c.body)).map((p) => Part.toJSON(p))).toEqual(c.parts);
-    });
-  }
-});
-
-describe('A2A answer → toq reply body', () => {
-  for (const c of fixture.replyCases) {
-    it(c.id, () => {
-      const outcome = c.message !== undefined ? toUpstreamOutcomeFromMessage(Message.fromJSON(c.message)) : toUpstreamOutcomeFromTask(Task.fromJSON(c.task));
-      expect(toToqReplyBody(outcome, c.fallbackText)).toEqual(c.body);
-    });
-  }
-});
-
-describe('stream bodies', () => {
-  for (const c of fixture.streamCases) {
-    it(c.id, () => {
-      expect(c.kind === 'chunk' ? toToqStreamChunkBody(c.streamId, c.text) : toToqStreamEndBody(c.streamId, c.text)).toEqual(c.body);
-    });
-  }
-});
 
 describe('upstream request message', () => {
   const envelope = { id: 'e1', signature: 'ed25519:sig', body: { text: 'hi' } };

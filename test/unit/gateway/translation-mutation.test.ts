@@ -1,0 +1,256 @@
+// Issue #5: "a mutation of any translation rule makes a fixture test fail". This file compiles a
+// copy of the translators (and the src/protocol modules they import) to JavaScript under
+// node_modules/.cache (ignored by git), flips one rule at a time by a textual edit of one
+// translator's source, imports the mutated copy and runs every translation fixture case against it
+// (both shapes, the same runner as translation-fixtures.test.ts). The unmutated copy must pass
+// every case (the control); each mutant must fail the cases named in `mustCatch` (v1 and v03), which
+// shows the fixtures pin that rule for us and for anyone implementing DESIGN §5 from them.
+
+import { cpSync, mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { dirname, join } from 'node:path';
+import ts from 'typescript';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { REPO_ROOT, SOURCE_TRANSLATORS, importTranslators, isReferenceRun, translationRuns, type TranslationRun, type Translators } from '../../helpers/translation-fixtures.js';
+
+interface Mutation {
+  /** The rule, as DESIGN §5 / the translate README states it. */
+  readonly rule: string;
+  /** The translator file under src/gateway/translate. */
+  readonly file: keyof Translators;
+  /** The source text replaced; it must occur exactly once (else the mutation is stale). */
+  readonly from: string;
+  readonly to: string;
+  /** Case ids that must fail under this mutation, in every shape they have. */
+  readonly mustCatch: readonly string[];
+}
+
+const MUTATIONS: readonly Mutation[] = [
+  {
+    rule: 'text parts are concatenated with no separator (A2A → toq)',
+    file: 'a2a-message',
+    from: 'text += part.content.value;',
+    to: "text += (text === '' ? '' : ' ') + part.content.value;",
+    mustCatch: ['send-text-parts-no-separator'],
+  },
+  {
+    rule: 'text parts are concatenated with no separator (toq reply from an upstream answer)',
+    file: 'upstream-reply',
+    from: 'text += part.content.value;',
+    to: "text += (text === '' ? '' : ' ') + part.content.value;",
+    mustCatch: ['direct-message', 'completed-task-artifacts'],
+  },
+  {
+    rule: "the client's messageId travels under a2a.messageId",
+    file: 'a2a-message',
+    from: 'a2a: { messageId: message.messageId,',
+    to: 'a2a: {',
+    mustCatch: ['send-message-id-kept', 'send-text'],
+  },
+  {
+    rule: 'the generation is part of the thread hash',
+    file: 'thread-id',
+    from: 'key.contextId, key.generation]',
+    to: 'key.contextId]',
+    mustCatch: ['thread-id-generation-1', 'thread-close-completes'],
+  },
+  {
+    rule: 'thread ids are UUID version 8',
+    file: 'thread-id',
+    from: '(digest[6]! & 0x0f) | 0x80',
+    to: '(digest[6]! & 0x0f) | 0x40',
+    mustCatch: ['thread-id-generation-0', 'send-text'],
+  },
+  {
+    rule: 'a reply without a2a.state completes the task by default',
+    file: 'a2a-reply',
+    from: 'defaultState: TaskState = TaskState.TASK_STATE_COMPLETED',
+    to: 'defaultState: TaskState = TaskState.TASK_STATE_INPUT_REQUIRED',
+    mustCatch: ['reply-text-completed'],
+  },
+  {
+    rule: "the agent's reply_state applies when a reply names no state",
+    file: 'a2a-reply',
+    from: "if (typeof stateText !== 'string') return { state: defaultState, parts };",
+    to: "if (typeof stateText !== 'string') return { state: TaskState.TASK_STATE_COMPLETED, parts };",
+    mustCatch: ['reply-default-input-required'],
+  },
+  {
+    rule: 'only a completed reply becomes an artifact',
+    file: 'a2a-reply',
+    from: 'if (reply.state === TaskState.TASK_STATE_COMPLETED) {',
+    to: 'if (true) {',
+    mustCatch: ['reply-state-input-required'],
+  },
+  {
+    rule: 'a2a.state accepts the v1.0 enum and snake spellings',
+    file: 'task-state',
+    from: ".replace(/_/g, '-')",
+    to: '',
+    mustCatch: ['reply-state-enum-spelling', 'reply-state-snake-spelling'],
+  },
+  {
+    rule: 'the first stream chunk is append: false',
+    file: 'stream-chunk',
+    from: 'append: flags.append,',
+    to: 'append: true,',
+    mustCatch: ['stream-chunks-then-end'],
+  },
+  {
+    rule: 'message.stream.end is the last chunk (lastChunk: true)',
+    file: 'stream-chunk',
+    from: 'lastChunk: flags.lastChunk,',
+    to: 'lastChunk: false,',
+    mustCatch: ['stream-chunks-then-end', 'stream-end-with-data'],
+  },
+  {
+    rule: 'one artifact per stream id',
+    file: 'stream-chunk',
+    from: '`${taskId}-stream-${streamId}`',
+    to: '`${taskId}-stream`',
+    mustCatch: ['stream-chunks-then-end'],
+  },
+  {
+    rule: 'CancelTask sends message.cancel with cancel_id',
+    file: 'cancel-message',
+    from: 'body: { cancel_id: canceledId }',
+    to: 'body: { cancelId: canceledId }',
+    mustCatch: ['cancel-task'],
+  },
+  {
+    rule: 'an expired delivery says unreachable, a refusal says refused',
+    file: 'delivery-failure',
+    from: "failure.status === 'undeliverable' ?",
+    to: "failure.status === 'failed' ?",
+    mustCatch: ['delivery-undeliverable', 'delivery-refused'],
+  },
+  {
+    rule: 'metadata.toq carries the provenance upstream',
+    file: 'upstream-request',
+    from: 'toq: {',
+    to: 'toq_: {',
+    mustCatch: ['first-send-no-context'],
+  },
+  {
+    rule: 'the paused upstream task id is sent with the next message',
+    file: 'upstream-request',
+    from: "taskId: ids.taskId ?? '',",
+    to: "taskId: '',",
+    mustCatch: ['next-send-paused-task'],
+  },
+  {
+    rule: 'body parts win over text toward an upstream',
+    file: 'upstream-request',
+    from: 'if (parts.length > 0) return parts;',
+    to: '',
+    mustCatch: ['parts-win', 'parts-every-kind'],
+  },
+  {
+    rule: 'a completed task answers with its artifacts',
+    file: 'upstream-reply',
+    from: 'if (artifactParts.length > 0) return { state, parts: artifactParts };',
+    to: '',
+    mustCatch: ['completed-task-artifacts'],
+  },
+  {
+    rule: 'a reply that is not completed says its state in a2a.state, v0.3 spelling',
+    file: 'upstream-reply',
+    from: "[TaskState.TASK_STATE_INPUT_REQUIRED, 'input-required'],",
+    to: "[TaskState.TASK_STATE_INPUT_REQUIRED, 'TASK_STATE_INPUT_REQUIRED'],",
+    mustCatch: ['input-required', 'chunks-then-input-required'],
+  },
+  {
+    rule: 'message.stream.end repeats the whole text',
+    file: 'upstream-reply',
+    from: 'return { stream_id: streamId, data: { text: wholeText } };',
+    to: 'return { stream_id: streamId };',
+    mustCatch: ['end-repeats-text', 'chunks-then-input-required'],
+  },
+];
+
+/**
+ * The source files the translators need: the modules the runner imports and, transitively, every
+ * relative import of theirs (so unrelated work in progress elsewhere in src/ is never compiled).
+ */
+function neededSources(): string[] {
+  const entries = [...Object.keys(SOURCE_TRANSLATORS).filter((n) => n !== 'json-parse').map((n) => `src/gateway/translate/${n}.ts`), 'src/protocol/json-parse.ts'];
+  const seen = new Set<string>();
+  const queue = [...entries];
+  while (queue.length > 0) {
+    const file = queue.pop()!;
+    if (seen.has(file)) continue;
+    seen.add(file);
+    const source = readFileSync(join(REPO_ROOT, file), 'utf8');
+    for (const match of source.matchAll(/\bfrom\s+'(\.{1,2}\/[^']+)\.js'/g)) queue.push(join(dirname(file), `${match[1]!}.ts`));
+  }
+  return [...seen].sort();
+}
+
+function compile(source: string, fileName: string): string {
+  const out = ts.transpileModule(source, { fileName, compilerOptions: { module: ts.ModuleKind.ESNext, target: ts.ScriptTarget.ES2022, verbatimModuleSyntax: true }, reportDiagnostics: true });
+  if (out.diagnostics !== undefined && out.diagnostics.length > 0) throw new Error(`${fileName}: ${ts.flattenDiagnosticMessageText(out.diagnostics[0]!.messageText, '\n')}`);
+  return out.outputText;
+}
+
+interface Outcome {
+  readonly failed: ReadonlyArray<{ readonly id: string; readonly shape: string; readonly error: string }>;
+  readonly total: number;
+}
+
+async function runAll(t: Translators, runs: readonly TranslationRun[]): Promise<Outcome> {
+  const failed: Array<{ id: string; shape: string; error: string }> = [];
+  for (const run of runs) {
+    try {
+      await run.run(t);
+    } catch (err) {
+      failed.push({ id: run.id, shape: run.shape, error: err instanceof Error ? err.message.split('\n', 1)[0]! : String(err) });
+    }
+  }
+  return { failed, total: runs.length };
+}
+
+describe('translation rules pinned by the fixtures (issue #5 mutation test)', () => {
+  const runs = translationRuns().filter((r) => !isReferenceRun(r));
+  const cacheDir = join(REPO_ROOT, 'node_modules', '.cache', 'toq-translation-mutants');
+  let work = '';
+
+  beforeAll(() => {
+    mkdirSync(cacheDir, { recursive: true });
+    work = mkdtempSync(join(cacheDir, 'run-'));
+    const control = join(work, 'control');
+    for (const file of neededSources()) {
+      mkdirSync(join(control, dirname(file)), { recursive: true });
+      writeFileSync(join(control, file.replace(/\.ts$/, '.js')), compile(readFileSync(join(REPO_ROOT, file), 'utf8'), file));
+    }
+    // The compiled copy is ESM and finds @a2a-js/sdk in the repository's node_modules.
+    writeFileSync(join(control, 'package.json'), '{"type":"module"}\n');
+  });
+
+  afterAll(() => {
+    if (work !== '') rmSync(work, { recursive: true, force: true });
+  });
+
+  it('control: the unmutated copy passes every case', async () => {
+    const outcome = await runAll(await importTranslators(join(work, 'control')), runs);
+    expect(outcome.failed).toEqual([]);
+    expect(outcome.total).toBeGreaterThan(100);
+  });
+
+  MUTATIONS.forEach((m, index) => {
+    it(`mutation is detected: ${m.rule} (${m.file}.ts)`, async () => {
+      const source = readFileSync(join(REPO_ROOT, 'src/gateway/translate', `${m.file}.ts`), 'utf8');
+      expect(source.split(m.from).length - 1, `"${m.from}" must occur once in ${m.file}.ts`).toBe(1);
+      const dir = join(work, `mutant-${index}`);
+      cpSync(join(work, 'control'), dir, { recursive: true });
+      writeFileSync(join(dir, 'src/gateway/translate', `${m.file}.js`), compile(source.replace(m.from, m.to), `${m.file}.ts`));
+      const outcome = await runAll(await importTranslators(dir), runs);
+      expect(outcome.failed.length).toBeGreaterThan(0);
+      // Each named case must fail in every shape it has: the v0.3 path pins the rule too.
+      const failed = new Set(outcome.failed.map((f) => `${f.id} (${f.shape})`));
+      for (const id of m.mustCatch) {
+        const shapes = runs.filter((r) => r.id === id).map((r) => `${id} (${r.shape})`);
+        expect(shapes.length, `no case ${id}`).toBeGreaterThan(0);
+        for (const name of shapes) expect(failed.has(name), `${name} should fail under this mutation; failed: ${[...failed].join(', ')}`).toBe(true);
+      }
+    });
+  });
+});
