@@ -36,6 +36,10 @@ export const DEFAULT_MESSAGE_HISTORY_LIMIT = 1000;
 export const DEFAULT_OUTBOX_TTL_S = 86_400;
 /** `history_retention_days`: history, finished tasks and seen ids older than this are pruned. */
 export const DEFAULT_HISTORY_RETENTION_DAYS = 30;
+/** `a2a_reply_state`: what a reply without `a2a.state` makes of its A2A task (DESIGN §5.2). */
+export const DEFAULT_A2A_REPLY_STATE = 'completed';
+/** `a2a_blocking_timeout`: a blocking SendMessage answers with the still-working task after this long (DESIGN §5.2). */
+export const DEFAULT_A2A_BLOCKING_TIMEOUT_S = 30;
 
 /** Hosted agent names that would collide with A2A route segments (DESIGN §2). */
 export const RESERVED_AGENT_NAMES: readonly string[] = Object.freeze(['rest', 'jsonrpc', 'v1']);

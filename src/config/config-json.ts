@@ -37,7 +37,9 @@ export function configToJson(config: Config): ConfigJsonObject {
 
 /** One `[agents.<name>]` table as JSON (and as the TOML members edit-config writes). */
 export function agentToJson(agent: AgentConfig): ConfigJsonObject {
-  if (agent.kind === 'toq') return { toq: agent.toq };
+  if (agent.kind === 'toq') {
+    return { toq: agent.toq, ...(agent.replyState !== undefined && { reply_state: agent.replyState }), ...(agent.blockingTimeout !== undefined && { blocking_timeout: agent.blockingTimeout }) };
+  }
   const out: ConfigJsonObject = { a2a: agent.a2a };
   if (agent.auth !== undefined) out['auth'] = agent.auth;
   if (agent.authEnv !== undefined) out['auth_env'] = agent.authEnv;

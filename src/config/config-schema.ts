@@ -9,6 +9,13 @@ import * as D from './config-defaults.js';
 export type LogLevel = 'error' | 'warn' | 'info' | 'debug';
 export const LOG_LEVELS: readonly LogLevel[] = Object.freeze(['error', 'warn', 'info', 'debug']);
 
+/** What a reply without `a2a.state` makes of its A2A task (DESIGN §5.2 `reply_state`), v0.3 spelling. */
+export type A2aReplyState = 'completed' | 'input-required';
+export const A2A_REPLY_STATES: readonly A2aReplyState[] = Object.freeze(['completed', 'input-required']);
+/** Bounds of `a2a_blocking_timeout` and an agent table's `blocking_timeout`, in seconds. */
+export const A2A_BLOCKING_TIMEOUT_MIN_S = 1n;
+export const A2A_BLOCKING_TIMEOUT_MAX_S = 3600n;
+
 /** An A2A agent exposed as a toq agent: `[agents.<name>]` with `a2a = "http(s)://..."` (DESIGN §3). */
 export interface A2aUpstreamConfig {
   readonly kind: 'a2a';
@@ -26,6 +33,10 @@ export interface ToqUpstreamConfig {
   readonly kind: 'toq';
   readonly name: string;
   readonly toq: string;
+  /** `reply_state`: overrides a2a_reply_state for this agent; absent when the table does not set it. */
+  readonly replyState?: A2aReplyState;
+  /** `blocking_timeout` in seconds: overrides a2a_blocking_timeout for this agent; absent when unset. */
+  readonly blockingTimeout?: number;
 }
 
 export type AgentConfig = A2aUpstreamConfig | ToqUpstreamConfig;
@@ -80,6 +91,10 @@ export interface Config {
   readonly a2aDefaultAgent?: string;
   readonly a2aPrincipalIdentities: boolean;
   readonly a2aWebhookAllowPrivate: boolean;
+  /** Default `reply_state` of the local agent and the toq-upstream agents. */
+  readonly a2aReplyState: A2aReplyState;
+  /** Seconds a blocking SendMessage waits before answering with the working task (every A2A agent here). */
+  readonly a2aBlockingTimeout: number;
   /** JWT auth of A2A callers is on when issuer and JWKS URL are set (load-config.ts checks the set). */
   readonly a2aJwtIssuer?: string;
   readonly a2aJwtAudience?: string;
@@ -112,7 +127,10 @@ export interface StringKeySpec extends KeySpecBase {
   readonly type: 'string';
   /** Absent: the key is optional and unset by default. */
   readonly default?: string;
-  /** Known values; any other string is tolerated with a warning and `fallback` is used. */
+  /**
+   * Known values; any other string is tolerated with a warning and `fallback` is used (the
+   * reference's keys), or refused when there is no `fallback` (the gateway's own keys).
+   */
   readonly values?: readonly string[];
   readonly fallback?: string;
 }
@@ -195,6 +213,8 @@ export const CONFIG_KEYS: readonly ScalarKeySpec[] = Object.freeze([
   { key: 'a2a_default_agent', property: 'a2aDefaultAgent', type: 'string', isLive: false, origin: 'gateway', use: 'the hosted agent served at /a2a and /.well-known/agent-card.json (default: the local agent)' },
   { key: 'a2a_principal_identities', property: 'a2aPrincipalIdentities', type: 'boolean', default: false, isLive: false, origin: 'gateway', use: 'each authenticated A2A principal gets its own derived toq identity' },
   { key: 'a2a_webhook_allow_private', property: 'a2aWebhookAllowPrivate', type: 'boolean', default: false, isLive: false, origin: 'gateway', use: 'push-notification webhooks may target private and loopback addresses' },
+  { key: 'a2a_reply_state', property: 'a2aReplyState', type: 'string', default: D.DEFAULT_A2A_REPLY_STATE, values: A2A_REPLY_STATES, isLive: false, origin: 'gateway', use: 'the state a reply without a2a.state gives its A2A task, for the local agent and (unless their table sets reply_state) the toq-upstream agents; input-required suits conversational agents (clients continue the same task); restart needed' },
+  { key: 'a2a_blocking_timeout', property: 'a2aBlockingTimeout', type: 'integer', default: D.DEFAULT_A2A_BLOCKING_TIMEOUT_S, min: A2A_BLOCKING_TIMEOUT_MIN_S, max: A2A_BLOCKING_TIMEOUT_MAX_S, unit: 'seconds', isLive: false, origin: 'gateway', use: 'a blocking SendMessage with no reply yet answers with the working task after this long (late replies still update it), for every A2A agent unless its table sets blocking_timeout; restart needed' },
   { key: 'a2a_jwt_issuer', property: 'a2aJwtIssuer', type: 'string', isLive: false, origin: 'gateway', use: 'A2A callers may send a JWT from this issuer (exact "iss"); needs a2a_jwt_jwks_url' },
   { key: 'a2a_jwt_audience', property: 'a2aJwtAudience', type: 'string', isLive: false, origin: 'gateway', use: 'a value the JWT "aud" must contain; unset = not checked' },
   { key: 'a2a_jwt_jwks_url', property: 'a2aJwtJwksUrl', type: 'string', isLive: false, origin: 'gateway', use: 'http(s) URL of the issuer\'s JWKS (trusted as configured); needs a2a_jwt_issuer' },
@@ -225,8 +245,8 @@ export const A2A_JWT_ALGORITHMS_KEY = 'a2a_jwt_algorithms';
 /** What `a2a_jwt_algorithms` may list: asymmetric JWS algorithms only, never "none" or HS* (same list as a2a/jwt-auth.ts). */
 export const A2A_JWT_ALGORITHM_VALUES: readonly string[] = Object.freeze(['RS256', 'RS384', 'RS512', 'PS256', 'PS384', 'PS512', 'ES256', 'ES384', 'ES512', 'EdDSA', 'Ed25519']);
 
-/** Members of an `[agents.<name>]` table (DESIGN §3). */
-export const AGENT_TABLE_KEYS: readonly string[] = Object.freeze(['a2a', 'auth', 'auth_env', 'toq']);
+/** Members of an `[agents.<name>]` table (DESIGN §3); `reply_state` and `blocking_timeout` are for toq upstreams only. */
+export const AGENT_TABLE_KEYS: readonly string[] = Object.freeze(['a2a', 'auth', 'auth_env', 'toq', 'reply_state', 'blocking_timeout']);
 
 /** Every top-level key the gateway knows; anything else is ignored with a warning. */
 export const KNOWN_TOP_LEVEL_KEYS: ReadonlySet<string> = new Set([

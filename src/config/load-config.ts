@@ -11,14 +11,18 @@ import { parseConnectionMode } from '../protocol/policy.js';
 import { ConfigError, type ConfigWarn } from './config-error.js';
 import { RESERVED_AGENT_NAMES } from './config-defaults.js';
 import {
+  A2A_BLOCKING_TIMEOUT_MAX_S,
+  A2A_BLOCKING_TIMEOUT_MIN_S,
   A2A_JWT_ALGORITHM_VALUES,
   A2A_JWT_ALGORITHMS_KEY,
+  A2A_REPLY_STATES,
   ADAPTER_TABLES,
   AGENT_TABLE_KEYS,
   CONFIG_KEYS,
   KNOWN_TOP_LEVEL_KEYS,
   LOG_LEVELS,
   describeAccepted,
+  type A2aReplyState,
   type AgentConfig,
   type Config,
   type IntegerKeySpec,
@@ -155,6 +159,8 @@ function readScalar(spec: ScalarKeySpec, value: unknown, warn: ConfigWarn): stri
         throw new ConfigError(spec.key, `${spec.key} must be a string, got ${describeValue(value)}${hint}`);
       }
       if (spec.values !== undefined && !spec.values.includes(value)) {
+        // The gateway's own keys have no reference behaviour to copy: a typo is refused, not guessed.
+        if (spec.fallback === undefined) throw new ConfigError(spec.key, `${spec.key} must be one of ${spec.values.join(', ')}, got ${quote(value)}`);
         warn({ key: spec.key, message: `${spec.key} ${quote(value)} is not one of ${spec.values.join(', ')}; using ${spec.fallback} like the reference` });
       }
       return value;
@@ -238,7 +244,7 @@ function readAgents(value: unknown, localName: string, warn: ConfigWarn): readon
     if (!isTable(table)) throw new ConfigError(key, `${key} must be a table with a2a = "http(s)://..." or toq = "toq://...", got ${describeValue(table)}`);
     for (const member of AGENT_TABLE_KEYS) {
       const memberValue = table[member];
-      if (memberValue !== undefined && typeof memberValue !== 'string') {
+      if (member !== 'blocking_timeout' && memberValue !== undefined && typeof memberValue !== 'string') {
         throw new ConfigError(`${key}.${member}`, `${key}.${member} must be a string, got ${describeValue(memberValue)}`);
       }
     }
@@ -250,8 +256,13 @@ function readAgents(value: unknown, localName: string, warn: ConfigWarn): readon
     if ((a2a === undefined) === (toq === undefined)) {
       throw new ConfigError(key, `[${key}] must set exactly one of a2a = "http(s)://..." or toq = "toq://..."`);
     }
+    const a2aTaskKeys = ['reply_state', 'blocking_timeout'].filter((member) => table[member] !== undefined);
     if (a2a !== undefined) {
       if (!isHttpUrl(a2a)) throw new ConfigError(`${key}.a2a`, `${key}.a2a must be an http:// or https:// URL, got ${quote(a2a)}`);
+      // Toq peers talk to an A2A upstream; its own task states and timing are the upstream's.
+      if (a2aTaskKeys.length > 0) {
+        throw new ConfigError(`${key}.${a2aTaskKeys[0]}`, `[${key}] is an a2a upstream; reply_state and blocking_timeout apply to toq upstreams (toq = "toq://...") only`);
+      }
       if (auth !== undefined && authEnv !== undefined) {
         throw new ConfigError(`${key}.auth`, `[${key}] sets both auth and auth_env; keep one`);
       }
@@ -266,10 +277,28 @@ function readAgents(value: unknown, localName: string, warn: ConfigWarn): readon
       }
       const parsed = tryParseAddress(toq);
       if (!parsed.ok) throw new ConfigError(`${key}.toq`, `${key}.toq must be a toq address toq://host[:port]/name, got ${quote(toq)} (${parsed.message})`);
-      agents.push(Object.freeze({ kind: 'toq' as const, name, toq }));
+      const replyState = readAgentReplyState(key, table['reply_state'] as string | undefined);
+      const blockingTimeout = readAgentBlockingTimeout(key, table['blocking_timeout']);
+      agents.push(Object.freeze({ kind: 'toq' as const, name, toq, ...(replyState !== undefined && { replyState }), ...(blockingTimeout !== undefined && { blockingTimeout }) }));
     }
   }
   return Object.freeze(agents);
+}
+
+function readAgentReplyState(key: string, value: string | undefined): A2aReplyState | undefined {
+  if (value === undefined) return undefined;
+  if (!(A2A_REPLY_STATES as readonly string[]).includes(value)) {
+    throw new ConfigError(`${key}.reply_state`, `${key}.reply_state must be one of ${A2A_REPLY_STATES.join(', ')}, got ${quote(value)}`);
+  }
+  return value as A2aReplyState;
+}
+
+function readAgentBlockingTimeout(key: string, value: unknown): number | undefined {
+  if (value === undefined) return undefined;
+  if (typeof value !== 'bigint' || value < A2A_BLOCKING_TIMEOUT_MIN_S || value > A2A_BLOCKING_TIMEOUT_MAX_S) {
+    throw new ConfigError(`${key}.blocking_timeout`, `${key}.blocking_timeout must be an integer from ${A2A_BLOCKING_TIMEOUT_MIN_S} to ${A2A_BLOCKING_TIMEOUT_MAX_S} (seconds), got ${describeValue(value)}`);
+  }
+  return Number(value);
 }
 
 function warnUnknownMembers(table: Record<string, unknown>, known: readonly string[], prefix: string, warn: ConfigWarn): void {

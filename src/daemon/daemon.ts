@@ -6,6 +6,7 @@
 import { existsSync } from 'node:fs';
 import { join } from 'node:path';
 import type { Logger } from 'pino';
+import { TaskState } from '@a2a-js/sdk';
 import { loadConfigFile } from '../config/load-config.js';
 import type { Config } from '../config/config-schema.js';
 import { DurableDedup } from '../delivery/durable-dedup.js';
@@ -48,6 +49,7 @@ import { A2aOutbound } from '../gateway/a2a-outbound.js';
 // toq upstream agents
 import { createA2aAgentRouter } from '../a2a/agent-router.js';
 import { startToqUpstreamGateway } from '../gateway/toq-upstream-gateway.js';
+import { toA2aTaskState } from '../gateway/translate/task-state.js';
 import { canonicalAddress as toqUpstreamCanonical } from '../protocol/address.js';
 import { A2A_BRIDGE_CAPABILITY, hasBridgeCapability } from '../gateway/translate/a2a-bridge.js';
 import { phaseSignal, withDeadline } from '../transport/deadline.js';
@@ -162,7 +164,20 @@ export async function startDaemon(options: DaemonOptions): Promise<Daemon> {
   const hosted = new HostedAgents(config, options.configDir);
 
   const onMessage = (envelope: Envelope, session: ToqSession): Promise<void> =>
-    session.local.agentName === config.agentName ? onLocalMessage(envelope, session) : hosted.deliver(session.local.agentName, envelope, session);
+    session.local.agentName === config.agentName ? onLocalMessage(envelope, session) : onHostedMessage(envelope, session);
+
+  /**
+   * A hosted agent's message (DESIGN §3): its receiver first, then its own history record, both
+   * before the ack. In this order because the history commit also writes the seen id: written
+   * first, a receiver failing afterwards would leave the retry acked as a duplicate and never
+   * delivered. A crash between the two only means a redelivery, which the receivers absorb.
+   */
+  const onHostedMessage = async (envelope: Envelope, session: ToqSession): Promise<void> => {
+    const agent = session.local.agentName;
+    await hosted.deliver(agent, envelope, session);
+    if (!HISTORY_TYPES.has(envelope.type)) return;
+    await groupCommit.run(() => store.recordInbound(toInboundRecord(envelope, agent, session.peer.publicKeyText, now())));
+  };
 
   const onLocalMessage = (envelope: Envelope, session: ToqSession): Promise<void> => groupCommit.run(() => commitInbound(envelope, session)).then((message) => {
     if (message === undefined) return;
@@ -259,6 +274,9 @@ export async function startDaemon(options: DaemonOptions): Promise<Daemon> {
     config.a2aJwtIssuer !== undefined && config.a2aJwtJwksUrl !== undefined
       ? { issuer: config.a2aJwtIssuer, jwksUrl: config.a2aJwtJwksUrl, ...(config.a2aJwtAudience !== undefined && { audience: config.a2aJwtAudience }), ...(config.a2aJwtAlgorithms !== undefined && { algorithms: config.a2aJwtAlgorithms }) }
       : undefined;
+  // a2a_reply_state and a2a_blocking_timeout (DESIGN §5.2), per agent; the a2aBlockingTimeoutMs option (tests) wins.
+  const a2aReplyState = (text: string): TaskState => toA2aTaskState(text) ?? TaskState.TASK_STATE_COMPLETED;
+  const a2aBlockingTimeoutMs = (seconds: number): number => options.a2aBlockingTimeoutMs ?? seconds * 1000;
   const a2a = config.a2aEnabled
     ? await startLocalA2aGateway(
         {
@@ -269,7 +287,8 @@ export async function startDaemon(options: DaemonOptions): Promise<Daemon> {
           ...(config.a2aPublicUrl !== undefined && { publicUrl: config.a2aPublicUrl }),
           host: config.host,
           port: gateway.port,
-          ...(options.a2aBlockingTimeoutMs !== undefined && { blockingTimeoutMs: options.a2aBlockingTimeoutMs }),
+          blockingTimeoutMs: a2aBlockingTimeoutMs(config.a2aBlockingTimeout),
+          replyState: a2aReplyState(config.a2aReplyState),
           webhookPolicy: { allowPrivate: config.a2aWebhookAllowPrivate },
         },
         {
@@ -305,7 +324,12 @@ export async function startDaemon(options: DaemonOptions): Promise<Daemon> {
           {
             dbPath: join(options.configDir, 'gateway.db'),
             version: GATEWAY_VERSION,
-            agents: toqUpstreamAgents,
+            agents: toqUpstreamAgents.map((agent) => ({
+              name: agent.name,
+              toq: agent.toq,
+              replyState: a2aReplyState(agent.replyState ?? config.a2aReplyState),
+              blockingTimeoutMs: a2aBlockingTimeoutMs(agent.blockingTimeout ?? config.a2aBlockingTimeout),
+            })),
             ...(config.a2aApiKey !== undefined && { apiKey: config.a2aApiKey }),
             ...(a2aJwt !== undefined && { jwt: a2aJwt }),
             ...(config.a2aPublicUrl !== undefined && { publicUrl: config.a2aPublicUrl }),
@@ -313,7 +337,7 @@ export async function startDaemon(options: DaemonOptions): Promise<Daemon> {
             port: gateway.port,
             deliveryWatchMs: config.outboxTtl * 1000 + 60_000,
             webhookPolicy: { allowPrivate: config.a2aWebhookAllowPrivate },
-            ...(options.a2aBlockingTimeoutMs !== undefined && { blockingTimeoutMs: options.a2aBlockingTimeoutMs }),
+            blockingTimeoutMs: a2aBlockingTimeoutMs(config.a2aBlockingTimeout),
           },
           {
             port: {

@@ -90,6 +90,16 @@ export function createLocalApiFacade(d: FacadeDeps): LocalApiDeps {
     d.log.debug({ id: entry.id, to }, 'message queued');
   };
 
+  /**
+   * Whose records a query reads (DESIGN §3): the local agent by default, else one of the hosted
+   * `[agents.*]` agents, whose traffic never mixes into the local agent's history.
+   */
+  const historyAgent = (agent: string | undefined): string => {
+    if (agent === undefined || agent === agentName) return agentName;
+    if (config.agents.some((a) => a.name === agent)) return agent;
+    throw new ApiError(404, 'not_found', `no agent named "${agent}" on this gateway`);
+  };
+
   const enqueue = (request: SendRequest, to: string, threadId: string) => {
     const type = request.close_thread ? 'thread.close' : 'message.send';
     const result = d.outbox.enqueue({
@@ -158,26 +168,30 @@ export function createLocalApiFacade(d: FacadeDeps): LocalApiDeps {
         const sinceMs = query.since === undefined ? undefined : parseTimestamp(query.since);
         return d.store
           .history({
-            agent: agentName,
+            agent: historyAgent(query.agent),
             limit: Math.min(query.limit ?? 50, cap),
             ...(query.from !== undefined && { from: query.from }),
             ...(sinceMs !== undefined && { sinceMs }),
           })
           .map(toIncomingMessageJson);
       },
-      thread(threadId) {
+      thread(threadId, agent) {
         // The reference leaves this unimplemented (always []); we answer from the history we keep.
         const cap = config.messageHistoryLimit ?? DEFAULT_HISTORY_LIMIT;
-        return d.store
-          .history({ agent: agentName, limit: cap })
-          .filter((r) => r.thread_id === threadId)
-          .map(toIncomingMessageJson);
+        return d.store.history({ agent: historyAgent(agent), threadId, limit: cap }).map(toIncomingMessageJson);
       },
       subscribe: (filter, listener) => d.bus.subscribe(filter, listener),
     },
     streams: d.streams,
     outbox: {
-      list: (query) => d.outbox.list({ ...(query.status && isOutboxStatus(query.status) && { status: query.status }), ...(query.limit !== undefined && { limit: query.limit }) }).map(outboxJson),
+      list: (query) =>
+        d.outbox
+          .list({
+            ...(query.status && isOutboxStatus(query.status) && { status: query.status }),
+            ...(query.limit !== undefined && { limit: query.limit }),
+            ...(query.agent !== undefined && { agent: historyAgent(query.agent) }),
+          })
+          .map(outboxJson),
       retry: (id) => d.outbox.retry(id) !== undefined,
       cancel: (id) => d.outbox.cancel(id) !== undefined,
     },
@@ -410,6 +424,10 @@ function outboxJson(e: OutboxEntry): JsonObject {
     to: e.to,
     type: e.type,
     ...(e.thread_id !== null && { thread_id: e.thread_id }),
+    // What was said, so a hosted agent's answers are readable here (DESIGN §3: they have no SSE echo).
+    ...(e.reply_to !== null && { reply_to: e.reply_to }),
+    ...(e.content_type !== null && { content_type: e.content_type }),
+    ...(e.body !== null && { body: parseJson(e.body) }),
     status: e.status,
     attempts: e.attempts,
     created_at: formatTimestamp(e.createdAtMs),

@@ -6,6 +6,7 @@
 
 import type { KeyObject } from 'node:crypto';
 import type { Logger } from 'pino';
+import type { TaskState } from '@a2a-js/sdk';
 import { createA2aHttpHandler, JSON_RPC_PATH, type HttpHandler } from '../a2a/a2a-http-handler.js';
 import { buildAgentCard } from '../a2a/agent-card.js';
 import { createA2aAuth } from '../a2a/a2a-auth.js';
@@ -38,8 +39,10 @@ export interface LocalA2aGatewayOptions {
   readonly publicUrl?: string;
   readonly host: string;
   readonly port: number;
-  /** A blocking SendMessage answers with the working task after this long. @default 30000 */
+  /** A blocking SendMessage answers with the working task after this long (`a2a_blocking_timeout`). @default 30000 */
   readonly blockingTimeoutMs?: number;
+  /** `a2a_reply_state`: the state a reply without `a2a.state` gives its task. @default TASK_STATE_COMPLETED */
+  readonly replyState?: TaskState;
   /** How long an executor keeps a task's live bus waiting for a reply. @default 1 h */
   readonly replyHoldMs?: number;
   /** `a2a_webhook_allow_private`: push webhooks are checked against it when connecting (DESIGN §8). @default { allowPrivate: false } */
@@ -72,7 +75,7 @@ export async function startLocalA2aGateway(options: LocalA2aGatewayOptions, deps
   const database = await openA2aTaskDatabase(options.dbPath);
   const threads = new A2aThreadStore(database.sqlite);
   const pushSender = new GuardedPushNotificationSender(database.pushStore, { ...options.pushDelivery, policy: options.webhookPolicy ?? { allowPrivate: false } }, { log: log.child({ component: 'a2a-push' }) });
-  const bridge = new LocalAgentBridge(options.replyHoldMs === undefined ? {} : { replyHoldMs: options.replyHoldMs }, {
+  const bridge = new LocalAgentBridge({ ...(options.replyHoldMs !== undefined && { replyHoldMs: options.replyHoldMs }), ...(options.replyState !== undefined && { replyState: options.replyState }) }, {
     port: deps.port,
     taskStore: database.taskStore,
     threads,

@@ -26,6 +26,11 @@ export const DEFAULT_REPLY_HOLD_MS = 60 * 60_000;
 export interface LocalAgentBridgeOptions {
   /** @default DEFAULT_REPLY_HOLD_MS (1 h) */
   readonly replyHoldMs?: number;
+  /**
+   * The state a reply without `a2a.state` gives its task (`a2a_reply_state`, DESIGN §5.2):
+   * input-required suits conversational agents. @default TASK_STATE_COMPLETED
+   */
+  readonly replyState?: TaskState;
 }
 
 export interface LocalAgentBridgeDeps {
@@ -52,6 +57,7 @@ export class LocalAgentBridge {
   readonly #log: Logger;
   readonly #now: () => number;
   readonly #holdMs: number;
+  readonly #replyState: TaskState;
   /** Executors waiting for a reply, by task id (task ids are UUIDs minted by the SDK). */
   readonly #live = new Map<string, LiveTask>();
 
@@ -63,6 +69,7 @@ export class LocalAgentBridge {
     this.#log = deps.log;
     this.#now = deps.now ?? Date.now;
     this.#holdMs = options.replyHoldMs ?? DEFAULT_REPLY_HOLD_MS;
+    this.#replyState = options.replyState ?? TaskState.TASK_STATE_COMPLETED;
     this.executor = {
       execute: (ctx, bus) => this.#execute(ctx, bus),
       cancelTask: (taskId, bus) => this.#cancel(taskId, bus),
@@ -95,8 +102,8 @@ export class LocalAgentBridge {
         this.#threads.closeTurn(row.tenant, row.owner, row.taskId, this.#now());
         continue;
       }
-      const reply = toA2aReply(request.body);
-      if (reply.ignoredState !== undefined) this.#log.warn({ taskId: row.taskId, state: reply.ignoredState }, 'reply names no usable A2A state; using completed');
+      const reply = toA2aReply(request.body, this.#replyState);
+      if (reply.ignoredState !== undefined) this.#log.warn({ taskId: row.taskId, state: reply.ignoredState }, 'reply names no usable A2A state; using the default');
       const events = toA2aReplyEvents(reply, { taskId: row.taskId, contextId: row.contextId, messageId: randomUUID(), artifactId: `${row.taskId}-response`, timestamp: this.#iso() });
       const live = this.#live.get(row.taskId);
       await this.#apply(context, events, live?.bus);

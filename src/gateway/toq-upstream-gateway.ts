@@ -26,8 +26,10 @@ export interface ToqUpstreamAgent {
   readonly name: string;
   /** Its `toq = "toq://..."`: the remote agent. */
   readonly toq: string;
-  /** @default completed */
+  /** `reply_state` (else `a2a_reply_state`): the state a reply without `a2a.state` gives its task. @default completed */
   readonly replyState?: TaskState;
+  /** `blocking_timeout` (else `a2a_blocking_timeout`), in ms. @default the gateway's blockingTimeoutMs */
+  readonly blockingTimeoutMs?: number;
 }
 
 export interface ToqUpstreamGatewayOptions {
@@ -43,7 +45,7 @@ export interface ToqUpstreamGatewayOptions {
   readonly publicUrl?: string;
   readonly host: string;
   readonly port: number;
-  /** @default 30000 */
+  /** A blocking SendMessage answers with the working task after this long, for agents that set none. @default 30000 */
   readonly blockingTimeoutMs?: number;
   /** @default 1 h */
   readonly replyHoldMs?: number;
@@ -115,12 +117,14 @@ export async function startToqUpstreamGateway(options: ToqUpstreamGatewayOptions
         extensions: [{ uri: TOQ_IDENTITY_EXTENSION_URI, description: 'The toq agent behind this card', params: { address: identity.address, publicKey: identity.publicKey } }],
       })));
     };
+    // Each agent has its own handler, so its own blocking timeout (DESIGN §5.2).
+    const blockingTimeoutMs = agent.blockingTimeoutMs ?? options.blockingTimeoutMs;
     const requestHandler = createA2aRequestHandler({
       card: card(),
       taskStore: database.taskStore,
       executor: bridge.executor,
       push: { store: database.pushStore, sender: pushSender },
-      ...(options.blockingTimeoutMs !== undefined && { blockingTimeoutMs: options.blockingTimeoutMs }),
+      ...(blockingTimeoutMs !== undefined && { blockingTimeoutMs }),
     });
     httpHandlers.set(agent.name, createA2aHttpHandler({ requestHandler, card: () => Promise.resolve(card()), jwks, authenticate: auth.authenticate, tenant: agent.name }, { log: agentLog }));
     receivers.set(agent.name, (envelope, peerAddress) => bridge.receive(envelope, peerAddress));

@@ -52,9 +52,13 @@ export interface LocalApiDeps {
     replyToA2a?(request: SendRequest): Promise<SingleSendResult | undefined>;
     /** A2A outbound (`to` an http(s) URL, local-API spec §9.4); throws ApiError (502 a2a_send_failed). */
     sendA2a?(request: SendRequest & { to: string }): Promise<JsonObject>;
-    history(query: { limit?: number; from?: string; since?: string }): IncomingMessageJson[];
-    /** Incoming messages of one thread, oldest first (the reference always answers an empty list). */
-    thread(threadId: string): IncomingMessageJson[];
+    /**
+     * Incoming messages, oldest first. `agent` (ours, not the reference's) names a hosted agent
+     * whose records to read; omitted = the local agent. Throws ApiError(404) for an unknown agent.
+     */
+    history(query: { limit?: number; from?: string; since?: string; agent?: string }): IncomingMessageJson[];
+    /** Incoming messages of one thread, oldest first (the reference always answers an empty list); `agent` as for history. */
+    thread(threadId: string, agent?: string): IncomingMessageJson[];
     /** Live messages (incoming and our own sends); returns the unsubscribe function. */
     subscribe(filter: MessageFilter, listener: (message: IncomingMessageJson) => void): () => void;
   };
@@ -64,7 +68,8 @@ export interface LocalApiDeps {
     end(streamId: string, text: string | undefined, closeThread: boolean): Promise<{ chunk_id: string }>;
   };
   readonly outbox: {
-    list(query: { status?: string; limit?: number }): JsonObject[];
+    /** Newest first; `agent` keeps one agent's entries (404 ApiError when unknown). */
+    list(query: { status?: string; limit?: number; agent?: string }): JsonObject[];
     retry(id: string): boolean;
     cancel(id: string): boolean;
   };

@@ -34,6 +34,8 @@ export interface HistoryQuery {
   readonly from?: string;
   /** Only messages received at or after this instant (epoch ms). */
   readonly sinceMs?: number;
+  /** Only messages of this thread (exact). */
+  readonly threadId?: string;
 }
 
 /** The history entry of a received envelope: body kept as its exact wire text. */

@@ -147,7 +147,8 @@ export class MemoryStore implements GatewayStore {
       ({ record }) =>
         (query.agent === undefined || record.agent === query.agent) &&
         (query.from === undefined || record.from.includes(query.from)) &&
-        (query.sinceMs === undefined || record.receivedAtMs >= query.sinceMs),
+        (query.sinceMs === undefined || record.receivedAtMs >= query.sinceMs) &&
+        (query.threadId === undefined || record.thread_id === query.threadId),
     );
     return matches.slice(Math.max(0, matches.length - limit)).map((m) => m.record);
   }

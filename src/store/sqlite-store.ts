@@ -243,7 +243,7 @@ export class SqliteStore implements GatewayStore {
   history(query: HistoryQuery): InboundRecord[] {
     const limit = checkLimit(query.limit);
     return this.run('read history', () => {
-      const rows = this.stmt.history.all({ agent: query.agent ?? null, from: query.from ?? null, since: query.sinceMs ?? null, limit }) as InboxRow[];
+      const rows = this.stmt.history.all({ agent: query.agent ?? null, from: query.from ?? null, since: query.sinceMs ?? null, thread: query.threadId ?? null, limit }) as InboxRow[];
       return rows.reverse().map(toInboundRecord);
     });
   }
@@ -397,6 +397,7 @@ function prepareStatements(db: Database.Database) {
     history: db.prepare(`
       SELECT * FROM inbox
       WHERE (@agent IS NULL OR agent = @agent) AND (@from IS NULL OR instr(from_address, @from) > 0) AND (@since IS NULL OR received_at >= @since)
+        AND (@thread IS NULL OR thread_id = @thread)
       ORDER BY seq DESC LIMIT @limit`),
     upsertPeer: db.prepare(`
       INSERT INTO peers (public_key, address, first_seen, last_seen) VALUES (@key, @address, @at, @at)

@@ -123,13 +123,13 @@ function lastJsonLine(text: string): Record<string, unknown> | undefined {
 export const messagesCommand: Command = {
   name: 'messages',
   summary: 'recent incoming messages (oldest first)',
-  usage: 'toq messages [--from TEXT] [--limit 20] [--since RFC3339] [--json]',
+  usage: 'toq messages [--from TEXT] [--limit 20] [--since RFC3339] [--agent NAME] [--json]',
   async run(input) {
-    const { values, ctx, isHelp } = parseCommand(input, { from: { type: 'string' }, limit: { type: 'string' }, since: { type: 'string' } });
+    const { values, ctx, isHelp } = parseCommand(input, { from: { type: 'string' }, limit: { type: 'string' }, since: { type: 'string' }, agent: { type: 'string' } });
     if (isHelp) return help(ctx, this);
     const limit = integerOption('limit', values.limit) ?? 20;
     const daemon = requireRunningDaemon(ctx.paths);
-    const { messages } = await daemon.api.get<{ messages: IncomingMessageJson[] }>('/v1/messages/history', { query: { limit, from: values.from, since: values.since } });
+    const { messages } = await daemon.api.get<{ messages: IncomingMessageJson[] }>('/v1/messages/history', { query: { limit, from: values.from, since: values.since, agent: values.agent } });
     if (ctx.isJson) return void ctx.json({ messages });
     if (messages.length === 0) return void ctx.out('no messages');
     for (const m of messages) {

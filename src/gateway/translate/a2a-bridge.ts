@@ -43,8 +43,11 @@ export function fromBridgeRequestBody(body: JsonValue | undefined): Message | un
   if (!isPlainObject(raw)) throw new RangeError('a2a.message must be an object');
   if (typeof raw['messageId'] !== 'string' || raw['messageId'] === '') throw new RangeError('a2a.message.messageId must be a non-empty string');
   if (!Array.isArray(raw['parts'])) throw new RangeError('a2a.message.parts must be a list');
+  checkRawParts(raw['parts'], 'a2a.message.parts');
   const message = Message.fromJSON(raw);
   if (message.parts.length === 0 || message.parts.some((p) => p.content === undefined)) throw new RangeError('a2a.message.parts must hold parts with content');
+  // The caller of an A2A agent speaks as the user; anything else is not a request.
+  if (message.role !== Role.ROLE_USER) throw new RangeError('a2a.message.role must be ROLE_USER');
   return message;
 }
 
@@ -66,7 +69,50 @@ export function fromBridgeEventBody(body: JsonValue | undefined): StreamResponse
   if (!isPlainObject(raw)) throw new RangeError('a2a.event must be an object');
   const event = StreamResponse.fromJSON(raw);
   if (event.payload === undefined) throw new RangeError('a2a.event names no task, message, statusUpdate or artifactUpdate');
+  checkEvent(event, raw);
   return event;
+}
+
+/** The SDK's reader fills in defaults for anything missing; an event must say something real. */
+function checkEvent(event: StreamResponse, raw: Record<string, unknown>): void {
+  const payload = event.payload!;
+  const member = raw[payload.$case];
+  switch (payload.$case) {
+    case 'message':
+      if (payload.value.messageId === '' || payload.value.parts.length === 0) throw new RangeError('a2a.event.message needs a messageId and parts');
+      if (isPlainObject(member)) checkRawParts(member['parts'], 'a2a.event.message.parts');
+      return;
+    case 'task':
+      if (payload.value.id === '' || !isKnownState(payload.value.status?.state)) throw new RangeError('a2a.event.task needs an id and a known status state');
+      return;
+    case 'statusUpdate':
+      if (!isKnownState(payload.value.status?.state)) throw new RangeError('a2a.event.statusUpdate needs a known status state');
+      return;
+    case 'artifactUpdate': {
+      const artifact = payload.value.artifact;
+      if (artifact === undefined || artifact.artifactId === '' || artifact.parts.length === 0) throw new RangeError('a2a.event.artifactUpdate needs an artifact with an id and parts');
+      const rawArtifact = isPlainObject(member) ? member['artifact'] : undefined;
+      if (isPlainObject(rawArtifact)) checkRawParts(rawArtifact['parts'], 'a2a.event.artifactUpdate.artifact.parts');
+      return;
+    }
+  }
+}
+
+function isKnownState(state: TaskState | undefined): boolean {
+  return state !== undefined && state !== TaskState.TASK_STATE_UNSPECIFIED && (Object.values(TaskState) as unknown[]).includes(state) && state >= 0;
+}
+
+/** ProtoJSON `bytes`: standard or URL-safe base64 (the SDK's reader would turn anything else into empty bytes). */
+const BASE64 = /^(?:[A-Za-z0-9+/_-]{4})*(?:[A-Za-z0-9+/_-]{2}(?:==)?|[A-Za-z0-9+/_-]{3}=?)?$/;
+
+/** Parts must be objects, and a `raw` part real base64: a part that cannot be read is refused, not emptied. */
+function checkRawParts(parts: unknown, where: string): void {
+  if (!Array.isArray(parts)) return;
+  for (const part of parts) {
+    if (!isPlainObject(part)) throw new RangeError(`${where} must hold objects`);
+    const raw = part['raw'];
+    if (raw !== undefined && (typeof raw !== 'string' || !BASE64.test(raw))) throw new RangeError(`${where}: raw must be base64`);
+  }
 }
 
 /**

@@ -58,7 +58,7 @@ export function toA2aUpstreamMessage(body: JsonValue | undefined, ids: UpstreamR
  */
 export function toA2aUpstreamBridgedMessage(message: Message, ids: Omit<UpstreamRequestIds, 'messageId'>, provenance: ToqProvenance): Message {
   const upstream = toA2aUpstreamMessage(undefined, { messageId: message.messageId, ...ids }, provenance);
-  return { ...structuredClone(message), contextId: upstream.contextId, taskId: upstream.taskId, metadata: { ...structuredClone(message.metadata ?? {}), ...upstream.metadata } };
+  return { ...structuredClone(message), role: Role.ROLE_USER, contextId: upstream.contextId, taskId: upstream.taskId, metadata: { ...structuredClone(message.metadata ?? {}), ...upstream.metadata } };
 }
 
 /** The parts a toq body stands for. An absent body is one empty text part (A2A needs a part). */

@@ -1,5 +1,6 @@
 // /v1/messages (send, SSE stream, history), /v1/stream/*, /v1/threads/* and our /v1/outbox
-// (local-API spec §3.1-3.3, §4). Validation order and messages follow the reference.
+// (local-API spec §3.1-3.3, §4). Validation order and messages follow the reference. Our
+// extension: `?agent=<name>` on history, threads and the outbox selects a hosted agent's records.
 
 import { canonicalJson } from '../../protocol/canonical-json.js';
 import { tryParseAddress } from '../../protocol/address.js';
@@ -57,10 +58,12 @@ export function addMessageRoutes(router: Router, deps: LocalApiDeps): void {
     const limit = query.has('limit') ? u32Query(query, 'limit', 50) : undefined;
     const from = query.get('from') ?? undefined;
     const since = query.get('since') ?? undefined;
-    return { json: { messages: deps.messages.history({ ...(limit !== undefined && { limit }), ...(from && { from }), ...(since && { since }) }) } };
+    // Ours: `agent` reads a hosted agent's records (DESIGN §3); without it, the reference's answer.
+    const agent = agentQuery(query);
+    return { json: { messages: deps.messages.history({ ...(limit !== undefined && { limit }), ...(from && { from }), ...(since && { since }), ...(agent !== undefined && { agent }) }) } };
   });
 
-  router.add('GET', '/v1/threads/:id', ({ params }) => ({ json: { thread_id: params['id'], messages: deps.messages.thread(params['id']!) } }));
+  router.add('GET', '/v1/threads/:id', ({ params, query }) => ({ json: { thread_id: params['id'], messages: deps.messages.thread(params['id']!, agentQuery(query)) } }));
 
   router.add('POST', '/v1/stream/start', async ({ req }) => {
     const body = await readJsonObject(req);
@@ -89,7 +92,8 @@ export function addMessageRoutes(router: Router, deps: LocalApiDeps): void {
   router.add('GET', '/v1/outbox', ({ query }) => {
     const limit = query.has('limit') ? u32Query(query, 'limit', 100) : undefined;
     const status = query.get('status') ?? undefined;
-    return { json: { entries: deps.outbox.list({ ...(status && { status }), ...(limit !== undefined && { limit }) }) } };
+    const agent = agentQuery(query);
+    return { json: { entries: deps.outbox.list({ ...(status && { status }), ...(limit !== undefined && { limit }), ...(agent !== undefined && { agent }) }) } };
   });
   router.add('POST', '/v1/outbox/:id/retry', ({ params }) => {
     if (!deps.outbox.retry(params['id']!)) throw new ApiError(404, 'not_found', 'Outbox entry not found');
@@ -158,6 +162,14 @@ function streamMessages({ req, res, query }: RouteContext, deps: LocalApiDeps): 
   req.on('close', stop);
   res.on('close', stop);
   return { streamed: true };
+}
+
+/** `?agent=<name>`: undefined when absent; an empty value is refused rather than read as "everyone". */
+function agentQuery(query: URLSearchParams): string | undefined {
+  const agent = query.get('agent');
+  if (agent === null) return undefined;
+  if (agent === '') throw new ApiError(400, 'invalid_request', 'agent must name an agent of this gateway');
+  return agent;
 }
 
 function boolQuery(query: URLSearchParams, key: string, fallback: boolean): boolean {

@@ -16,7 +16,7 @@ describe('config schema', () => {
     const reference = CONFIG_KEYS.filter((spec) => spec.origin === 'reference').map((spec) => spec.key);
     expect(reference).toEqual(REFERENCE_KEYS);
     const gateway = CONFIG_KEYS.filter((spec) => spec.origin === 'gateway').map((spec) => spec.key);
-    expect(gateway).toEqual(['outbox_ttl', 'history_retention_days', 'a2a_default_agent', 'a2a_principal_identities', 'a2a_webhook_allow_private', 'a2a_jwt_issuer', 'a2a_jwt_audience', 'a2a_jwt_jwks_url', 'tls_cert', 'tls_key']);
+    expect(gateway).toEqual(['outbox_ttl', 'history_retention_days', 'a2a_default_agent', 'a2a_principal_identities', 'a2a_webhook_allow_private', 'a2a_reply_state', 'a2a_blocking_timeout', 'a2a_jwt_issuer', 'a2a_jwt_audience', 'a2a_jwt_jwks_url', 'tls_cert', 'tls_key']);
     expect(ADAPTER_TABLES.map((t) => t.key)).toEqual(['adapter.http', 'adapter.grpc', 'adapter.unix']);
     expect(KNOWN_TOP_LEVEL_KEYS.has('agents')).toBe(true);
     expect(KNOWN_TOP_LEVEL_KEYS.has('a2a_jwt_algorithms')).toBe(true);
