@@ -72,7 +72,8 @@ export function createA2aHttpHandler(options: A2aHttpHandlerOptions, deps: { log
       sendJwks(req, res, options.jwks());
       return;
     }
-    const isJsonRpc = url.pathname === JSON_RPC_PATH;
+    // Clients that join a base URL with a path (httpx, the TCK) post to `/a2a/`: the same endpoint.
+    const isJsonRpc = url.pathname === JSON_RPC_PATH || url.pathname === `${JSON_RPC_PATH}/`;
     // Authentication may wait for the issuer's keys (JWT, a2a-auth.ts); it never rejects by contract.
     void options.authenticate(req).then(
       (auth) => {

@@ -23,7 +23,8 @@ export function createA2aAgentRouter(options: A2aAgentRouterOptions): HttpHandle
     const queryAt = raw.indexOf('?');
     const path = queryAt === -1 ? raw : raw.slice(0, queryAt);
     const query = queryAt === -1 ? '' : raw.slice(queryAt);
-    if (path.startsWith(AGENT_PATH_PREFIX)) {
+    // `/a2a/` is the default agent's JSON-RPC endpoint, like `/a2a`.
+    if (path.startsWith(AGENT_PATH_PREFIX) && path !== AGENT_PATH_PREFIX) {
       const rest = path.slice(AGENT_PATH_PREFIX.length);
       const slash = rest.indexOf('/');
       const name = slash === -1 ? rest : rest.slice(0, slash);

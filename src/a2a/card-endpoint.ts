@@ -32,6 +32,7 @@ export function createCardHandler(provider: () => Promise<AgentCard>): CardHandl
     res.status(404).end();
   });
 
+  let lastModified = { etag: '', http: '' };
   return (req, res, url) => {
     if (req.method !== 'GET' && req.method !== 'HEAD') {
       res.writeHead(405, { allow: 'GET, HEAD', 'content-length': 0 }).end();
@@ -46,7 +47,9 @@ export function createCardHandler(provider: () => Promise<AgentCard>): CardHandl
       (card) => {
         const body = JSON.stringify(AgentCard.toJSON(card));
         const etag = `"${createHash('sha256').update(body).digest('base64url').slice(0, 27)}"`;
-        const headers = { etag, vary: 'A2A-Version', 'cache-control': `public, max-age=${CARD_MAX_AGE_S}` };
+        // Last-Modified: when this card (by its ETag) was first served; a changed card (key rotation) moves it.
+        if (lastModified.etag !== etag) lastModified = { etag, http: new Date().toUTCString() };
+        const headers = { etag, 'last-modified': lastModified.http, vary: 'A2A-Version', 'cache-control': `public, max-age=${CARD_MAX_AGE_S}` };
         const inm = req.headers['if-none-match'];
         if (inm !== undefined && inm.split(',').some((t) => t.trim().replace(/^W\//, '') === etag)) {
           res.writeHead(304, headers).end();

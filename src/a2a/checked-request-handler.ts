@@ -7,7 +7,7 @@
 
 import type { AgentCard, CancelTaskRequest, DeleteTaskPushNotificationConfigRequest, GetExtendedAgentCardRequest, GetTaskPushNotificationConfigRequest, GetTaskRequest, ListTaskPushNotificationConfigsRequest, ListTaskPushNotificationConfigsResponse, ListTasksRequest, ListTasksResponse, Message, SendMessageRequest, StreamResponse, SubscribeToTaskRequest, Task, TaskPushNotificationConfig } from '@a2a-js/sdk';
 import type { A2ARequestHandler, ServerCallContext, TaskStore } from '@a2a-js/sdk/server';
-import { checkHistoryLength, checkPageSize, checkTimestamp } from './request-checks.js';
+import { checkHistoryLength, checkMessageParts, checkPageSize, checkTimestamp } from './request-checks.js';
 import type { TrackingEventBusManager } from './tracking-bus-manager.js';
 
 /** How long a blocking SendMessage waits for a terminal or interrupted state (DESIGN §5.2). */
@@ -42,6 +42,7 @@ export class CheckedRequestHandler implements A2ARequestHandler {
 
   async sendMessage(params: SendMessageRequest, context: ServerCallContext): Promise<Message | Task> {
     checkHistoryLength(params.configuration?.historyLength);
+    checkMessageParts(params.message);
     const result = this.#inner.sendMessage(params, context);
     if (params.configuration?.returnImmediately === true) return result;
     // The SDK waits for a terminal or interrupted state without limit; we wait this long.
@@ -65,6 +66,7 @@ export class CheckedRequestHandler implements A2ARequestHandler {
 
   sendMessageStream(params: SendMessageRequest, context: ServerCallContext): AsyncGenerator<StreamResponse, void, undefined> {
     checkHistoryLength(params.configuration?.historyLength);
+    checkMessageParts(params.message);
     return this.#inner.sendMessageStream(params, context);
   }
 

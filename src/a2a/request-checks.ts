@@ -1,8 +1,17 @@
 // Parameter rules the SDK leaves open (a2a-notes §13), checked before a request reaches the
-// SDK's handler, on every binding: a negative `historyLength` and a timestamp that is not
-// RFC 3339 are refused with RequestMalformedError (-32602 / HTTP 400) instead of accepted. Pure.
+// SDK's handler, on every binding: a negative `historyLength`, a timestamp that is not RFC 3339
+// and a message without parts are refused with RequestMalformedError (-32602 / HTTP 400) instead
+// of accepted. Pure.
 
+import type { Message } from '@a2a-js/sdk';
 import { RequestMalformedError } from '@a2a-js/sdk/errors';
+
+/** A message needs at least one part, each with content (A2A: `parts` is required); the SDK takes `[]`. */
+export function checkMessageParts(message: Message | undefined): void {
+  if (message === undefined) return; // the SDK's own check answers a missing message
+  if (message.parts.length === 0) throw new RequestMalformedError('message.parts must hold at least one part');
+  if (message.parts.some((part) => part.content === undefined)) throw new RequestMalformedError('every message part needs content (text, data, raw or url)');
+}
 
 /** `historyLength`: unset = server default, 0 = none, N = at most N (a2a-notes §4); never negative. */
 export function checkHistoryLength(value: number | undefined): void {

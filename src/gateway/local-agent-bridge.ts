@@ -102,7 +102,9 @@ export class LocalAgentBridge {
         this.#threads.closeTurn(row.tenant, row.owner, row.taskId, this.#now());
         continue;
       }
-      const reply = toA2aReply(request.body, this.#replyState);
+      const said = toA2aReply(request.body, this.#replyState);
+      // DESIGN §5.2 thread.close: the thread's open tasks complete (a terminal state it names stays).
+      const reply = request.close_thread && !isTerminalTaskState(said.state) ? { ...said, state: TaskState.TASK_STATE_COMPLETED } : said;
       if (reply.ignoredState !== undefined) this.#log.warn({ taskId: row.taskId, state: reply.ignoredState }, 'reply names no usable A2A state; using the default');
       const events = toA2aReplyEvents(reply, { taskId: row.taskId, contextId: row.contextId, messageId: randomUUID(), artifactId: `${row.taskId}-response`, timestamp: this.#iso() });
       const live = this.#live.get(row.taskId);
@@ -111,13 +113,30 @@ export class LocalAgentBridge {
         this.#threads.closeTurn(row.tenant, row.owner, row.taskId, this.#now());
         live?.settle();
       }
-      // A closed thread: the context's next turn starts a new one (DESIGN §5.2 thread.close).
-      if (request.close_thread) this.#threads.bumpGeneration(row.tenant, row.owner, row.contextId);
+      if (request.close_thread) {
+        await this.#completeOthers(ordered.filter((other) => other.taskId !== row.taskId));
+        // A closed thread: the context's next turn starts a new one (DESIGN §5.2 thread.close).
+        this.#threads.bumpGeneration(row.tenant, row.owner, row.contextId);
+      }
       this.#log.debug({ taskId: row.taskId, threadId, state: reply.state }, 'A2A reply applied');
       return this.#accepted(threadId);
     }
     this.#log.info({ threadId }, 'reply on an A2A thread whose tasks have finished dropped');
     return this.#accepted(threadId);
+  }
+
+  /** thread.close: the thread's other open tasks complete without a reply of their own. */
+  async #completeOthers(rows: readonly ThreadTaskRow[]): Promise<void> {
+    for (const row of rows) {
+      const context = contextOf(row);
+      const task = await this.#taskStore.load(row.taskId, context);
+      const live = this.#live.get(row.taskId);
+      if (task !== undefined && !isTerminalTaskState(task.status?.state ?? TaskState.TASK_STATE_UNSPECIFIED)) {
+        await this.#apply(context, [this.#status(row.taskId, row.contextId, TaskState.TASK_STATE_COMPLETED)], live?.bus);
+      }
+      this.#threads.closeTurn(row.tenant, row.owner, row.taskId, this.#now());
+      live?.settle();
+    }
   }
 
   /** Releases every waiting executor (daemon shutdown); their tasks stay as stored. */

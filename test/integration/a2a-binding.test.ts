@@ -66,13 +66,13 @@ interface RpcAnswer {
   body: { jsonrpc?: string; id?: unknown; result?: Record<string, unknown> & { task?: Record<string, unknown> }; error?: { code: number; message: string } };
 }
 
-async function rpc(body: unknown, options: { key?: string | null; version?: string | null; raw?: string; contentType?: string } = {}): Promise<RpcAnswer> {
+async function rpc(body: unknown, options: { key?: string | null; version?: string | null; raw?: string; contentType?: string; path?: string } = {}): Promise<RpcAnswer> {
   const headers: Record<string, string> = { 'content-type': options.contentType ?? 'application/json' };
   const key = options.key === undefined ? KEY_1 : options.key;
   if (key !== null) headers['authorization'] = `Bearer ${key}`;
   const version = options.version === undefined ? '1.0' : options.version;
   if (version !== null) headers['a2a-version'] = version;
-  const res = await fetch(`${base}/a2a`, { method: 'POST', headers, body: options.raw ?? JSON.stringify(body) });
+  const res = await fetch(`${base}${options.path ?? '/a2a'}`, { method: 'POST', headers, body: options.raw ?? JSON.stringify(body) });
   const text = await res.text();
   return { status: res.status, body: text === '' ? {} : (JSON.parse(text) as RpcAnswer['body']) };
 }
@@ -85,6 +85,7 @@ describe('agent card (a2a-notes §9)', () => {
       const res = await fetch(base + path, { headers: { 'a2a-version': '1.0' } });
       expect(res.status).toBe(200);
       expect(res.headers.get('vary')).toContain('A2A-Version');
+      expect(Number.isNaN(Date.parse(res.headers.get('last-modified') ?? ''))).toBe(false);
       const json = (await res.json()) as Record<string, unknown>;
       expect(json['name']).toBe('alice (toq)');
       expect(json['securitySchemes']).toEqual({ bearer: { httpAuthSecurityScheme: { description: 'Bearer token authentication', scheme: 'bearer' } } });
@@ -145,6 +146,13 @@ describe('JSON-RPC envelope and versions (a2a-notes §2, §5, §13)', () => {
     }
   });
 
+  it('POST /a2a/ (a base URL joined with a path, as httpx clients do) is the same JSON-RPC endpoint', async () => {
+    const answer = await rpc({ jsonrpc: '2.0', id: 7, method: 'GetTask', params: { id: 'no-such-task' } }, { path: '/a2a/' });
+    expect(answer.status).toBe(200);
+    expect(answer.body).toMatchObject({ jsonrpc: '2.0', id: 7, error: { code: -32001 } });
+    expect((await rpc({ jsonrpc: '2.0', id: 8, method: 'GetTask', params: { id: 'x' } }, { path: '/a2a/', key: null })).status).toBe(401);
+  });
+
   it('unknown method: -32601 on v1.0 and v0.3', async () => {
     expect((await rpc({ jsonrpc: '2.0', id: 1, method: 'NoSuchMethod', params: {} })).body.error?.code).toBe(-32601);
     expect((await rpc({ jsonrpc: '2.0', id: 1, method: 'no/such', params: {} }, { version: null })).body.error?.code).toBe(-32601);
@@ -185,6 +193,14 @@ describe('tasks are scoped per caller (a2a-notes §10)', () => {
 
 describe('ListTasks and GetTask parameters (a2a-notes §4, §13)', () => {
   const list = (params: Record<string, unknown>) => rpc({ jsonrpc: '2.0', id: 9, method: 'ListTasks', params }, { key: KEY_2 });
+
+  it('a message without parts (v1.0 and v0.3) or with an empty part: -32602', async () => {
+    const bare = (parts: unknown) => ({ jsonrpc: '2.0', id: 4, method: 'SendMessage', params: { message: { messageId: `m-${Math.random()}`, role: 'ROLE_USER', parts } } });
+    expect((await rpc(bare([]), { key: KEY_2 })).body.error?.code).toBe(-32602);
+    expect((await rpc(bare([{ mediaType: 'text/plain' }]), { key: KEY_2 })).body.error?.code).toBe(-32602);
+    const legacy = { jsonrpc: '2.0', id: 5, method: 'message/send', params: { message: { kind: 'message', messageId: `m-${Math.random()}`, role: 'user', parts: [] } } };
+    expect((await rpc(legacy, { key: KEY_2, version: null })).body.error?.code).toBe(-32602);
+  });
 
   it('out-of-range or malformed parameters: -32602', async () => {
     for (const params of [{ pageSize: 0 }, { pageSize: 101 }, { pageSize: 2.5 }, { historyLength: -1 }, { statusTimestampAfter: '2024' }, { statusTimestampAfter: 'yesterday' }]) {

@@ -123,6 +123,14 @@ describe('A2A → toq upstream agent bob (gw1) → carol (gw2) over toq', () => 
     expect((await fetch(`${gw1.url}/a2a/nobody/.well-known/agent-card.json`)).status).toBe(404);
   });
 
+  it('JSON-RPC at /a2a/ (default agent) and /a2a/bob/ (trailing slash) is served', async () => {
+    for (const path of ['/a2a/', '/a2a/bob/']) {
+      const res = await fetch(`${gw1.url}${path}`, { method: 'POST', headers: { 'content-type': 'application/json', 'a2a-version': '1.0' }, body: JSON.stringify({ jsonrpc: '2.0', id: 3, method: 'GetTask', params: { id: 'nope' } }) });
+      expect(res.status).toBe(200);
+      expect(((await res.json()) as { error?: { code: number } }).error?.code).toBe(-32001);
+    }
+  });
+
   it('SendMessage (blocking): carol receives message.send from bob with the A2A ids and answers; the task completes', async () => {
     const started = performance.now();
     const task = asTask(await client.sendMessage(request('hi')));

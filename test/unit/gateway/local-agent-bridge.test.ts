@@ -125,6 +125,22 @@ describe('LocalAgentBridge', () => {
     expect(delivered[1]!.thread_id).not.toBe(threadId);
   });
 
+  it('close_thread completes every open task of the thread: the answered one with the reply, the others without; a named terminal state stays', async () => {
+    const first = await start('tc1', 'c6', 'a');
+    const second = await start('tc2', 'c6', 'b');
+    const threadId = delivered[0]!.thread_id;
+    await reply(threadId, '{"text":"bye","a2a":{"state":"input-required"}}', { close_thread: true, reply_to: delivered[1]!.id });
+    await Promise.all([first.done, second.done]);
+    expect((await stored('tc2')).status?.state).toBe(TaskState.TASK_STATE_COMPLETED);
+    expect((await stored('tc2')).artifacts[0]?.parts[0]?.content).toEqual({ $case: 'text', value: 'bye' });
+    expect((await stored('tc1')).status?.state).toBe(TaskState.TASK_STATE_COMPLETED);
+    expect((await stored('tc1')).artifacts).toEqual([]);
+    const third = await start('tc3', 'c7', 'c');
+    await reply(delivered[2]!.thread_id, '{"text":"no","a2a":{"state":"failed"}}', { close_thread: true });
+    await third.done;
+    expect((await stored('tc3')).status?.state).toBe(TaskState.TASK_STATE_FAILED);
+  });
+
   it('a reply with no live executor (after a restart) still completes the stored task', async () => {
     const { done } = await start('t5', 'c5', 'hi');
     const threadId = delivered[0]!.thread_id;

@@ -1,0 +1,74 @@
+#!/usr/bin/env bash
+# Runs the official A2A TCK (a2aproject/a2a-tck) against one of the two TCK servers in this
+# folder: "reference" (the @a2a-js/sdk stack) or "gateway" (our src/a2a stack), for TCK "1.0"
+# (branch 1.0-dev) or "0.3" (branch 0.3.x). The TCK lives in working copies OUTSIDE the repo
+# (default /tmp/tck-1.0, /tmp/tck-0.3); see README.md for the Debian packages and the shim.
+#
+#   scripts/tck/run-tck.sh <reference|gateway> <1.0|0.3> [transport] [-- extra pytest args]
+#     transport: 1.0: all (default) | jsonrpc | http_json ;  0.3: jsonrpc (default) | rest
+#
+# Results: $TCK_RESULTS (default /tmp/tck-results)/<sut>-<version>-<transport>.{txt,xml}.
+set -euo pipefail
+
+sut=${1:?usage: run-tck.sh <reference|gateway> <1.0|0.3> [transport] [-- pytest args]}
+version=${2:?usage: run-tck.sh <reference|gateway> <1.0|0.3> [transport] [-- pytest args]}
+shift 2
+transport=all
+[[ $version == 0.3 ]] && transport=jsonrpc
+if [[ $# -gt 0 && $1 != -- ]]; then transport=$1; shift; fi
+[[ ${1:-} == -- ]] && shift
+
+repo=$(cd "$(dirname "$0")/../.." && pwd)
+tck=${TCK_DIR:-/tmp/tck-$version}
+shim=${TCK_SHIM:-/tmp/tck-shim}
+results=${TCK_RESULTS:-/tmp/tck-results}
+python=${TCK_PYTHON:-/usr/bin/python3}
+case $sut in
+  reference) port=${TCK_PORT:-9999} ;;
+  gateway) port=${TCK_PORT:-9998} ;;
+  *) echo "unknown SUT '$sut' (reference | gateway)" >&2; exit 2 ;;
+esac
+[[ -d $tck/tests ]] || { echo "no TCK working copy at $tck (see README.md)" >&2; exit 2; }
+mkdir -p "$results"
+name="$sut-$version-$transport"
+
+# The SUT in its own process group, so stopping it stops tsx's child too.
+log="$results/$name.sut.log"
+setsid npx tsx "$repo/scripts/tck/sut-$sut-server.ts" "$port" 127.0.0.1 >"$log" 2>&1 &
+sut_pgid=$!
+trap 'kill -TERM -- -$sut_pgid 2>/dev/null || true' EXIT
+for _ in $(seq 1 60); do
+  curl -fsS "http://127.0.0.1:$port/.well-known/agent-card.json" >/dev/null 2>&1 && break
+  sleep 1
+done
+curl -fsS "http://127.0.0.1:$port/.well-known/agent-card.json" >/dev/null || { echo "SUT did not start; see $log" >&2; exit 1; }
+
+cd "$tck"
+export PYTHONPATH="$shim${PYTHONPATH:+:$PYTHONPATH}"
+status=0
+if [[ $version == 1.0 ]]; then
+  # The TCK discovers the transports from the card; gRPC is not declared, so its tests skip.
+  args=(tests/compatibility/ "--sut-host=http://127.0.0.1:$port" "--compatibility-report=$results/$name-compat")
+  [[ $transport != all ]] && args+=("--transport=$transport")
+  "$python" -m pytest "${args[@]}" --tb=short -q -rfEsx -p no:cacheprovider --junitxml="$results/$name.xml" "$@" >"$results/$name.txt" 2>&1 || status=$?
+else
+  # The categories of the 0.3 TCK's run_tck.py "--category all", each with its path and marker
+  # filter, one pytest session per category. --sut-url is the JSON-RPC endpoint (the card is
+  # fetched from its origin); --transports picks the client transport (jsonrpc | rest).
+  export TCK_STREAMING_TIMEOUT=${TCK_STREAMING_TIMEOUT:-2.0}
+  : >"$results/$name.txt"
+  for cat in "mandatory|tests/mandatory/|mandatory_jsonrpc or mandatory_protocol" "capabilities|tests/optional/capabilities/|" \
+    "transport-equivalence|tests/optional/multi_transport/|transport_equivalence" "quality|tests/optional/quality/|" "features|tests/optional/features/|"; do
+    IFS='|' read -r cname cpath cmark <<<"$cat"
+    path=$cpath mark=$cmark
+    # run_tck.py drops the JSON-RPC-only mandatory tests when jsonrpc is not among the transports.
+    if [[ $cname == mandatory && $transport != jsonrpc ]]; then path=tests/mandatory/protocol/ mark=mandatory_protocol; fi
+    args=("$path" "--sut-url=http://127.0.0.1:$port/a2a" --test-scope=all "--transports=$transport")
+    [[ -n $mark ]] && args+=(-m "$mark")
+    echo "=== category $cname: ${args[*]}" >>"$results/$name.txt"
+    "$python" -m pytest "${args[@]}" --tb=short -q -rfEsx -p no:cacheprovider --junitxml="$results/$name-$cname.xml" "$@" >>"$results/$name.txt" 2>&1 || status=$?
+    tail -n 1 "$results/$name.txt"
+  done
+fi
+[[ $version == 1.0 ]] && tail -n 1 "$results/$name.txt"
+exit $status
