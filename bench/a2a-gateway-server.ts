@@ -2,6 +2,8 @@
 // + createA2aRequestHandler on bare node:http), answering from the in-process echo agent, so the
 // A2A path itself is measured. argv[2] = "sql" (the gateway's SQL task store on SQLite, as the
 // daemon runs it) or "memory" (the SDK's in-memory store, like the anchor). Prints {"url"}.
+// BENCH_A2A_TASK_DURABILITY=settled-states measures that option of the SQL store (default: the
+// daemon's, every-save).
 
 import { mkdtempSync, rmSync } from 'node:fs';
 import { createServer } from 'node:http';
@@ -18,7 +20,9 @@ import { openA2aTaskDatabase } from '../src/a2a/sql-task-store.js';
 import { createEchoExecutor } from './a2a-echo-executor.js';
 
 const dir = mkdtempSync(join(tmpdir(), 'toq-bench-a2a-'));
-const database = process.argv[2] === 'memory' ? undefined : await openA2aTaskDatabase(join(dir, 'gateway.db'));
+const durability = process.env['BENCH_A2A_TASK_DURABILITY'];
+if (durability !== undefined && durability !== 'every-save' && durability !== 'settled-states') throw new Error(`BENCH_A2A_TASK_DURABILITY must be every-save or settled-states, got ${durability}`);
+const database = process.argv[2] === 'memory' ? undefined : await openA2aTaskDatabase(join(dir, 'gateway.db'), durability === undefined ? {} : { taskDurability: durability });
 const taskStore: TaskStore = database?.taskStore ?? new InMemoryTaskStore();
 let handler: HttpHandler = () => undefined;
 const server = createServer((req, res) => handler(req, res));

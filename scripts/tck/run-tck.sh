@@ -26,7 +26,8 @@ python=${TCK_PYTHON:-/usr/bin/python3}
 case $sut in
   reference) port=${TCK_PORT:-9999} ;;
   gateway) port=${TCK_PORT:-9998} ;;
-  *) echo "unknown SUT '$sut' (reference | gateway)" >&2; exit 2 ;;
+  hop) port=${TCK_PORT:-9997} ;;
+  *) echo "unknown SUT '$sut' (reference | gateway | hop)" >&2; exit 2 ;;
 esac
 [[ -d $tck/tests ]] || { echo "no TCK working copy at $tck (see README.md)" >&2; exit 2; }
 mkdir -p "$results"

@@ -30,13 +30,7 @@ const log = pino({ level: process.env.TCK_SUT_LOG_LEVEL ?? 'warn' });
 const dir = mkdtempSync(join(tmpdir(), 'toq-tck-sut-'));
 const database = await openA2aTaskDatabase(join(dir, 'gateway.db'));
 let handler: HttpHandler = (_req, res) => void res.writeHead(503).end();
-// TCK_SUT_JSONRPC_SLASH=1 maps POST /a2a/ to /a2a before our handler sees it. The TCK's clients
-// post to "<card url>/" (httpx base_url joining); our handler answers /a2a/ with a REST 404, so
-// without this every JSON-RPC test fails at the first request. It exists only to test the rest
-// of the stack past that one finding; the faithful run leaves it off.
-const slashFix = process.env.TCK_SUT_JSONRPC_SLASH === '1';
 const server = createServer((req, res) => {
-  if (slashFix && req.url !== undefined && /^\/a2a\/(\?|$)/.test(req.url)) req.url = JSON_RPC_PATH + req.url.slice(JSON_RPC_PATH.length + 1);
   handler(req, res);
 });
 await new Promise<void>((resolve) => server.listen(port, host, resolve));
@@ -62,7 +56,7 @@ const card = () =>
 const pushSender = new GuardedPushNotificationSender(database.pushStore, { policy: { allowPrivate: true } }, { log });
 const requestHandler = createA2aRequestHandler({ card: card(), taskStore: database.taskStore, executor: createTckExecutor(), push: { store: database.pushStore, sender: pushSender } });
 handler = createA2aHttpHandler({ requestHandler, card: () => Promise.resolve(card()), jwks: () => buildJwks([signingKey.publicKey]), authenticate: auth.authenticate, tenant: 'tck' }, { log });
-process.stdout.write(JSON.stringify({ sut: 'gateway', origin, db: join(dir, 'gateway.db'), jsonRpcSlashFix: slashFix }) + '\n');
+process.stdout.write(JSON.stringify({ sut: 'gateway', origin, db: join(dir, 'gateway.db') }) + '\n');
 
 for (const signal of ['SIGINT', 'SIGTERM'] as const) {
   process.once(signal, () => {

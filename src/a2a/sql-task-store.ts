@@ -1,8 +1,9 @@
-// The SDK's SQL task store (DatabaseTaskStore, kysely + better-sqlite3) and push-notification
-// config store (DatabasePushNotificationStore) on a SQLite file, with the SDK's own migrations
-// run at open (a2a-notes §12.5: the tables are not created on first use; the SDK ships them with
-// its `a2a-db` tool, whose runner we call in-process). Tasks and webhook configs then survive
-// restarts. The file may be shared with other tables (the workspace's gateway.db).
+// The A2A task database on a SQLite file: our task store (SqliteTaskStore: prepared statements,
+// group commit) and the SDK's push-notification config store (DatabasePushNotificationStore,
+// kysely), both on one better-sqlite3 connection, with the SDK's own migrations run at open
+// (a2a-notes §12.5: the tables are not created on first use; the SDK ships them with its `a2a-db`
+// tool, whose runner we call in-process). Tasks and webhook configs then survive restarts. The
+// file may be shared with other tables (the workspace's gateway.db).
 
 import { dirname, join } from 'node:path';
 import { createRequire } from 'node:module';
@@ -10,8 +11,9 @@ import { pathToFileURL } from 'node:url';
 import Database from 'better-sqlite3';
 import { Kysely, SqliteDialect } from 'kysely';
 import type { OwnerResolver, PushNotificationStore, TaskStore } from '@a2a-js/sdk/server';
-import { DatabasePushNotificationStore, DatabaseTaskStore } from '@a2a-js/sdk/server/database';
+import { DatabasePushNotificationStore } from '@a2a-js/sdk/server/database';
 import { GatewayError } from '../protocol/errors.js';
+import { SqliteTaskStore } from './sqlite-task-store.js';
 
 /** How long a write waits for another connection's transaction on the same file. */
 export const A2A_DB_BUSY_TIMEOUT_MS = 5_000;
@@ -19,6 +21,7 @@ export const A2A_DB_BUSY_TIMEOUT_MS = 5_000;
 export interface A2aTaskDatabase {
   /** The raw connection (WAL), for callers that keep their own tables in the same file. */
   readonly sqlite: Database.Database;
+  /** Saves commit (fsynced, synchronous=FULL) before they resolve; same-turn saves share a commit. */
   readonly taskStore: TaskStore;
   /** Push-notification configs, keyed like tasks by (tenant, owner). */
   readonly pushStore: PushNotificationStore;
@@ -41,19 +44,35 @@ export async function migrateA2aTaskStore(path: string): Promise<void> {
   if (code !== 0) throw new GatewayError('a2a_migration_failed', `A2A task store migration failed on ${path}: ${messages.join('; ')}`);
 }
 
-export async function openA2aTaskDatabase(path: string, options: { ownerResolver?: OwnerResolver } = {}): Promise<A2aTaskDatabase> {
+export interface A2aTaskDatabaseOptions {
+  readonly ownerResolver?: OwnerResolver;
+  /** When task saves wait for the disk (SqliteTaskStoreOptions.durability). @default 'every-save' */
+  readonly taskDurability?: 'every-save' | 'settled-states';
+}
+
+export async function openA2aTaskDatabase(path: string, options: A2aTaskDatabaseOptions = {}): Promise<A2aTaskDatabase> {
   await migrateA2aTaskStore(path);
   const sqlite = new Database(path);
   sqlite.pragma(`busy_timeout = ${A2A_DB_BUSY_TIMEOUT_MS}`);
   sqlite.pragma('journal_mode = WAL');
+  // A saved task is acknowledged to the A2A client: the commit must be on disk (as the rest of
+  // gateway.db, see SqliteStore); group commit keeps that to one fsync per batch of saves.
+  sqlite.pragma('synchronous = FULL');
   const db = new Kysely<unknown>({ dialect: new SqliteDialect({ database: sqlite }) });
-  const taskStore = new DatabaseTaskStore(db, options.ownerResolver === undefined ? {} : { ownerResolver: options.ownerResolver });
+  const taskStore = new SqliteTaskStore(sqlite, {
+    ...(options.ownerResolver !== undefined && { ownerResolver: options.ownerResolver }),
+    ...(options.taskDurability !== undefined && { durability: options.taskDurability }),
+  });
   const pushStore = new DatabasePushNotificationStore(db, options.ownerResolver === undefined ? {} : { ownerResolver: options.ownerResolver });
   return {
     sqlite,
     taskStore,
     pushStore,
-    // Kysely's destroy closes the better-sqlite3 connection it was given.
-    close: () => db.destroy(),
+    close: async () => {
+      // Saves already issued get their commit before the connection goes away.
+      taskStore.close();
+      // Kysely's destroy closes the better-sqlite3 connection it was given.
+      await db.destroy();
+    },
   };
 }

@@ -1,0 +1,405 @@
+// A2A TaskStore on better-sqlite3, over the table the SDK's migrations create (`tasks`, the same
+// columns and the same JSON encoding as the SDK's DatabaseTaskStore), so a file written by one is
+// read by the other and the SDK's migrations stay the schema's owner. Differences from the SDK
+// store are performance only: statements are prepared once (kysely's driver prepares every
+// statement anew), and saves issued in the same event-loop turn share one transaction (group
+// commit: one fsync for N saves at synchronous=FULL). A save resolves only after the transaction
+// holding it has committed. Reads keep the SDK store's order: a load of a task with a save not
+// yet committed (or a list while any is) waits for that commit, so a read issued after save()
+// sees that save, as it does through kysely's one-connection queue. (store/group-commit.ts
+// batches the same way, but a read could not wait for its batch, hence this copy.)
+//
+// The commit runs on the event loop (better-sqlite3 is synchronous), fsync included. Committing
+// in a worker thread on a second connection was measured slower on the A2A bench (the thread
+// hops cost more than the loop gains while the disk syncs), so it is not done.
+//
+// It must not create or alter tables (migrateA2aTaskStore does), must not open or close the
+// caller's connection (its owner does), and must not return objects it keeps: every load decodes
+// a fresh Task, because the SDK's ResultManager mutates what it loads.
+
+import type Database from 'better-sqlite3';
+import { Task, TaskState, taskStateToJSON, type ListTasksRequest, type ListTasksResponse } from '@a2a-js/sdk';
+import { RequestMalformedError } from '@a2a-js/sdk/errors';
+import { resolveUserScope, type OwnerResolver, type ServerCallContext, type TaskStore } from '@a2a-js/sdk/server';
+import { GatewayError } from '../protocol/errors.js';
+
+/** The SDK's default table name (TASK_TABLE in @a2a-js/sdk/server/database). */
+export const A2A_TASK_TABLE = 'tasks';
+/** ListTasks page size when the request names none (the SDK's DEFAULT_PAGE_SIZE). */
+export const A2A_LIST_DEFAULT_PAGE_SIZE = 50;
+/** What the SDK writes into `protocol_version`: the format of the JSON payload columns. */
+const PAYLOAD_FORMAT = '1.0';
+
+export interface SqliteTaskStoreOptions {
+  /** Derives the owner from the call context. @default resolveUserScope (the SDK's: user name or "unknown") */
+  readonly ownerResolver?: OwnerResolver;
+  /** The table the SDK's task migrations created. @default A2A_TASK_TABLE */
+  readonly tableName?: string;
+  /**
+   * Told about a row ListTasks skips because its JSON does not parse (the SDK store skips such
+   * rows the same way). @default console.error, as the SDK store does
+   */
+  readonly onUnreadableTask?: (info: { tenant: string; owner: string; id: string }, err: Error) => void;
+  /**
+   * `every-save`: every batch commits with the connection's synchronous setting (FULL: fsynced).
+   * `settled-states`: a batch in which every task is still submitted or working commits without
+   * waiting for the disk (it survives the process being killed, not an OS crash or power cut); a
+   * batch holding a task that is terminal or waits for input or auth (what a blocking SendMessage
+   * answers with) is fsynced, which in WAL order also makes every earlier commit durable.
+   * @default 'every-save'
+   */
+  readonly durability?: 'every-save' | 'settled-states';
+}
+
+/** A row of the tasks table, as the SDK's DatabaseTaskStore writes it. */
+interface TaskRow {
+  tenant: string;
+  owner: string;
+  id: string;
+  context_id: string;
+  status_last_updated: number;
+  status_state: string | null;
+  status: string | null;
+  artifacts: string | null;
+  history: string | null;
+  metadata: string | null;
+  protocol_version: string | null;
+}
+
+type RowParams = [string, string, string, string, number, string | null, string | null, string | null, string | null, string | null, string];
+
+interface PendingSave {
+  readonly params: RowParams;
+  /** Whether the task's state is one a blocking call returns (see `durability`). */
+  readonly isSettled: boolean;
+  resolve(): void;
+  reject(err: unknown): void;
+}
+
+/** Which optional parts a ListTasks query has; each combination gets its own prepared statements. */
+interface ListShape {
+  readonly byContext: boolean;
+  readonly byState: boolean;
+  readonly byTimestamp: boolean;
+  readonly afterCursor: boolean;
+  readonly withArtifacts: boolean;
+  readonly withHistory: boolean;
+}
+
+interface ListStatements {
+  readonly count: Database.Statement<unknown[], { total: number }>;
+  readonly page: Database.Statement<unknown[], TaskRow>;
+}
+
+/** Terminal and interrupted states: where a blocking SendMessage stops waiting and answers. */
+const SETTLED_STATES: ReadonlySet<TaskState> = new Set([
+  TaskState.TASK_STATE_COMPLETED,
+  TaskState.TASK_STATE_FAILED,
+  TaskState.TASK_STATE_CANCELED,
+  TaskState.TASK_STATE_REJECTED,
+  TaskState.TASK_STATE_INPUT_REQUIRED,
+  TaskState.TASK_STATE_AUTH_REQUIRED,
+]);
+
+const COLUMNS = ['tenant', 'owner', 'id', 'context_id', 'status_last_updated', 'status_state', 'status', 'artifacts', 'history', 'metadata', 'protocol_version'] as const;
+const KEY_COLUMNS = new Set<string>(['tenant', 'owner', 'id']);
+
+export class SqliteTaskStore implements TaskStore {
+  private readonly ownerResolver: OwnerResolver;
+  private readonly table: string;
+  private readonly onUnreadableTask: NonNullable<SqliteTaskStoreOptions['onUnreadableTask']>;
+  private readonly selectOne: Database.Statement<[string, string, string], TaskRow>;
+  private readonly listStatements = new Map<string, ListStatements>();
+  private readonly commitAll: (batch: readonly PendingSave[]) => void;
+  private readonly commitOne: (params: RowParams) => void;
+  /** Saves waiting for the next batch, in call order. */
+  private queue: PendingSave[] = [];
+  /** The keys (tenant, owner, id) of the queued saves: a load of one waits for the commit. */
+  private readonly queuedKeys = new Set<string>();
+  /** Resolved after the next commit; made only when a read waits for it. */
+  private commitWaiter: { readonly promise: Promise<void>; resolve(): void } | undefined;
+  private isCommitScheduled = false;
+  private isClosed = false;
+  /** Only with durability settled-states on a FULL connection: the mode to restore after a lighter commit. */
+  private readonly lightCommitRestore: string | undefined;
+
+  constructor(
+    private readonly db: Database.Database,
+    options: SqliteTaskStoreOptions = {},
+  ) {
+    this.ownerResolver = options.ownerResolver ?? resolveUserScope;
+    this.table = quoteIdentifier(options.tableName ?? A2A_TASK_TABLE);
+    this.onUnreadableTask =
+      options.onUnreadableTask ??
+      ((info, err) => console.error(`Skipping task "${info.id}" for owner "${info.owner}" in tenant "${info.tenant}": it could not be read.`, err));
+    const updates = COLUMNS.filter((c) => !KEY_COLUMNS.has(c)).map((c) => `${c} = excluded.${c}`);
+    const upsert = db.prepare<RowParams>(
+      `INSERT INTO ${this.table} (${COLUMNS.join(', ')}) VALUES (${COLUMNS.map(() => '?').join(', ')})
+       ON CONFLICT (tenant, owner, id) DO UPDATE SET ${updates.join(', ')}`,
+    );
+    this.selectOne = db.prepare<[string, string, string], TaskRow>(`SELECT ${COLUMNS.join(', ')} FROM ${this.table} WHERE tenant = ? AND owner = ? AND id = ?`);
+    this.commitAll = db.transaction((batch: readonly PendingSave[]) => {
+      for (const pending of batch) upsert.run(...pending.params);
+    });
+    this.commitOne = db.transaction((params: RowParams) => void upsert.run(...params));
+    const configured = Number(db.pragma('synchronous', { simple: true }));
+    // SQLite's numbers: 1 NORMAL, 2 FULL, 3 EXTRA. Lighter commits only lower FULL or EXTRA.
+    this.lightCommitRestore = options.durability === 'settled-states' && configured >= 2 ? (configured === 3 ? 'EXTRA' : 'FULL') : undefined;
+  }
+
+  save(task: Task, context: ServerCallContext): Promise<void> {
+    let params: RowParams;
+    try {
+      // Encoded now, not at commit time: the caller may change the task once save() returns.
+      params = toRowParams(this.scopeOf(context), task);
+    } catch (err) {
+      return Promise.reject(err as Error);
+    }
+    if (this.isClosed) return Promise.reject(new GatewayError('a2a_task_store_closed', `cannot save task ${task.id}: the task store is closed`));
+    const isSettled = task.status !== undefined && SETTLED_STATES.has(task.status.state);
+    const saved = new Promise<void>((resolve, reject) => this.queue.push({ params, isSettled, resolve, reject }));
+    this.queuedKeys.add(keyOf(params[0], params[1], params[2]));
+    this.scheduleCommit();
+    return saved;
+  }
+
+  async load(taskId: string, context: ServerCallContext): Promise<Task | undefined> {
+    const scope = this.scopeOf(context);
+    if (this.queuedKeys.has(keyOf(scope.tenant, scope.owner, taskId))) await this.nextCommit();
+    const row = this.selectOne.get(scope.tenant, scope.owner, taskId);
+    return row === undefined ? undefined : fromTaskRow(row);
+  }
+
+  async list(params: ListTasksRequest, context: ServerCallContext): Promise<ListTasksResponse> {
+    if (this.queue.length > 0) await this.nextCommit();
+    return this.listNow(params, context);
+  }
+
+  /** Commits the saves already issued (before the connection is closed); later saves fail. Idempotent. */
+  close(): void {
+    this.isClosed = true;
+    this.commit();
+  }
+
+  /** Resolves once the queued saves have been committed (or have failed). */
+  private nextCommit(): Promise<void> {
+    if (this.commitWaiter === undefined) {
+      let resolve!: () => void;
+      const promise = new Promise<void>((r) => (resolve = r));
+      this.commitWaiter = { promise, resolve };
+    }
+    return this.commitWaiter.promise;
+  }
+
+  /** Commits the queue in a later turn, so that the saves of this turn join the batch. */
+  private scheduleCommit(): void {
+    if (this.isCommitScheduled) return;
+    this.isCommitScheduled = true;
+    setImmediate(() => {
+      this.isCommitScheduled = false;
+      // A transaction someone left open across turns on this connection (kysely's, say) would
+      // make ours a savepoint, "committed" before their COMMIT: wait for it to end.
+      if (this.db.inTransaction) this.scheduleCommit();
+      else this.commit();
+    });
+  }
+
+  /** Commits the waiting saves in one transaction; their promises settle accordingly. */
+  private commit(): void {
+    if (this.queue.length === 0) return;
+    const batch = this.queue;
+    this.queue = [];
+    this.queuedKeys.clear();
+    const waiter = this.commitWaiter;
+    this.commitWaiter = undefined;
+    if (this.lightCommitRestore !== undefined && !this.db.inTransaction && !batch.some((pending) => pending.isSettled)) {
+      // The pragma only affects commits; restored at once so other writers on this connection keep FULL.
+      this.db.pragma('synchronous = NORMAL');
+      try {
+        this.commitBatch(batch);
+      } finally {
+        this.db.pragma(`synchronous = ${this.lightCommitRestore}`);
+      }
+    } else {
+      this.commitBatch(batch);
+    }
+    waiter?.resolve();
+  }
+
+  private commitBatch(batch: readonly PendingSave[]): void {
+    try {
+      this.commitAll(batch);
+    } catch {
+      // Rolled back whole: each save alone, so one SQLite refuses fails only its own caller (if
+      // the commit itself fails, each gets that error).
+      for (const pending of batch) {
+        try {
+          this.commitOne(pending.params);
+        } catch (err) {
+          pending.reject(err);
+          continue;
+        }
+        pending.resolve();
+      }
+      return;
+    }
+    for (const pending of batch) pending.resolve();
+  }
+
+  private scopeOf(context: ServerCallContext): { tenant: string; owner: string } {
+    return { tenant: context.tenant ?? '', owner: this.ownerResolver(context) };
+  }
+
+  private listNow(params: ListTasksRequest, context: ServerCallContext): ListTasksResponse {
+    const scope = this.scopeOf(context);
+    const pageSize = params.pageSize ?? A2A_LIST_DEFAULT_PAGE_SIZE;
+    // The same filters and their truthiness tests as DatabaseTaskStore.listFilter.
+    const shape: ListShape = {
+      byContext: Boolean(params.contextId),
+      byState: params.status !== undefined && params.status !== TaskState.TASK_STATE_UNSPECIFIED,
+      byTimestamp: Boolean(params.statusTimestampAfter),
+      afterCursor: Boolean(params.pageToken),
+      withArtifacts: Boolean(params.includeArtifacts),
+      withHistory: !(params.historyLength !== undefined && params.historyLength <= 0),
+    };
+    const filter: unknown[] = [scope.tenant, scope.owner];
+    if (shape.byContext) filter.push(params.contextId);
+    if (shape.byState) filter.push(taskStateToJSON(params.status));
+    // Date.parse of a bad timestamp is NaN, which SQLite binds as NULL: no row matches, as with the SDK store.
+    if (shape.byTimestamp) filter.push(toSqlNumber(Date.parse(params.statusTimestampAfter!)));
+    const statements = this.listStatementsFor(shape);
+    const totalSize = Number(statements.count.get(...filter)!.total);
+    const pageArgs = [...filter];
+    if (shape.afterCursor) {
+      const cursor = decodePageToken(params.pageToken);
+      const cursorUpdated = statusLastUpdated(cursor.timestamp);
+      pageArgs.push(cursorUpdated, cursorUpdated, cursor.id);
+    }
+    pageArgs.push(pageSize + 1);
+    const rows = statements.page.all(...pageArgs);
+    const hasMore = rows.length > pageSize;
+    const page = hasMore ? rows.slice(0, pageSize) : rows;
+    const tasks: Task[] = [];
+    for (const row of page) {
+      try {
+        tasks.push(fromTaskRow(row));
+      } catch (err) {
+        this.onUnreadableTask({ tenant: scope.tenant, owner: scope.owner, id: row.id }, err as Error);
+      }
+    }
+    const lastRow = page.at(-1);
+    return {
+      // Fewer than pageSize when a row was skipped, which the field allows.
+      tasks,
+      nextPageToken: hasMore && lastRow !== undefined ? encodePageToken(cursorTimestamp(Number(lastRow.status_last_updated)), lastRow.id) : '',
+      pageSize,
+      totalSize,
+    };
+  }
+
+  private listStatementsFor(shape: ListShape): ListStatements {
+    const key = Object.values(shape).map((on) => (on ? '1' : '0')).join('');
+    let statements = this.listStatements.get(key);
+    if (statements === undefined) {
+      const where = ['tenant = ?', 'owner = ?'];
+      if (shape.byContext) where.push('context_id = ?');
+      if (shape.byState) where.push('status_state = ?');
+      if (shape.byTimestamp) where.push('status_last_updated > ?');
+      const pageWhere = shape.afterCursor ? [...where, '(status_last_updated < ? OR (status_last_updated = ? AND id < ?))'] : where;
+      // Columns a page leaves out come back as NULL so fromTaskRow reads them as empty lists.
+      const columns = COLUMNS.map((c) => ((c === 'artifacts' && !shape.withArtifacts) || (c === 'history' && !shape.withHistory) ? `NULL AS ${c}` : c));
+      statements = {
+        count: this.db.prepare<unknown[], { total: number }>(`SELECT count(*) AS total FROM ${this.table} WHERE ${where.join(' AND ')}`),
+        page: this.db.prepare<unknown[], TaskRow>(
+          `SELECT ${columns.join(', ')} FROM ${this.table} WHERE ${pageWhere.join(' AND ')} ORDER BY status_last_updated DESC, id DESC LIMIT ?`,
+        ),
+      };
+      this.listStatements.set(key, statements);
+    }
+    return statements;
+  }
+}
+
+function keyOf(tenant: string, owner: string, id: string): string {
+  // JSON keeps the three apart whatever characters they contain.
+  return JSON.stringify([tenant, owner, id]);
+}
+
+function toRowParams(scope: { tenant: string; owner: string }, task: Task): RowParams {
+  requireKey('tenant', scope.tenant);
+  requireKey('owner', scope.owner);
+  requireKey('id', task.id);
+  const payload = Task.toJSON(task) as { status?: unknown; artifacts?: unknown; history?: unknown; metadata?: unknown };
+  return [
+    scope.tenant,
+    scope.owner,
+    task.id,
+    task.contextId || '',
+    statusLastUpdated(task.status?.timestamp),
+    task.status ? taskStateToJSON(task.status.state) : null,
+    encode(payload.status),
+    encode(payload.artifacts),
+    encode(payload.history),
+    encode(payload.metadata),
+    PAYLOAD_FORMAT,
+  ];
+}
+
+function fromTaskRow(row: TaskRow): Task {
+  try {
+    return Task.fromJSON({
+      id: row.id,
+      contextId: row.context_id,
+      status: decode(row.status),
+      artifacts: decode(row.artifacts),
+      history: decode(row.history),
+      metadata: decode(row.metadata),
+    });
+  } catch (cause) {
+    throw new Error(`task "${row.id}" is not readable`, { cause });
+  }
+}
+
+function requireKey(field: string, value: unknown): void {
+  // The SDK store's check: a key column must be a string (an OwnerResolver is user code).
+  if (typeof value !== 'string') throw new TypeError(`task has no ${field} (got ${typeof value})`);
+}
+
+function encode(value: unknown): string | null {
+  return value === undefined ? null : JSON.stringify(value);
+}
+
+function decode(value: string | null): unknown {
+  return value ? JSON.parse(value) : undefined;
+}
+
+/** The status timestamp as ms since the epoch; 0 when missing or unparsable (the SDK's rule). */
+function statusLastUpdated(timestamp: string | undefined): number {
+  if (!timestamp) return 0;
+  const parsed = Date.parse(timestamp);
+  return Number.isNaN(parsed) ? 0 : parsed;
+}
+
+function toSqlNumber(value: number): number | null {
+  return Number.isNaN(value) ? null : value;
+}
+
+function cursorTimestamp(updated: number): string {
+  return updated === 0 ? '' : new Date(updated).toISOString();
+}
+
+/** The SDK's page token: base64 of "<ISO timestamp or empty>|<task id>", so tokens work across both stores. */
+function encodePageToken(timestamp: string, id: string): string {
+  return Buffer.from(`${timestamp}|${id}`).toString('base64');
+}
+
+function decodePageToken(pageToken: string): { timestamp: string; id: string } {
+  const [timestamp = '', ...idParts] = Buffer.from(pageToken, 'base64').toString('utf-8').split('|');
+  if (idParts.length === 0) throw new RequestMalformedError('Invalid page token format.');
+  return { timestamp, id: idParts.join('|') };
+}
+
+function quoteIdentifier(name: string): string {
+  if (!/^[A-Za-z_][A-Za-z0-9_]*$/.test(name)) throw new RangeError(`table name must be a plain SQL identifier, got ${JSON.stringify(name)}`);
+  return `"${name}"`;
+}
