@@ -32,7 +32,13 @@ export function createCardHandler(provider: () => Promise<AgentCard>): CardHandl
     res.status(404).end();
   });
 
+  // Last-Modified: when this card (by its ETag) was first served; a changed card (key rotation) moves it.
   let lastModified = { etag: '', http: '' };
+  const lastModifiedOf = (body: string): string => {
+    const etag = etagOf(body);
+    if (lastModified.etag !== etag) lastModified = { etag, http: new Date().toUTCString() };
+    return lastModified.http;
+  };
   return (req, res, url) => {
     if (req.method !== 'GET' && req.method !== 'HEAD') {
       res.writeHead(405, { allow: 'GET, HEAD', 'content-length': 0 }).end();
@@ -40,16 +46,21 @@ export function createCardHandler(provider: () => Promise<AgentCard>): CardHandl
     }
     const version = requestedA2aVersion(req.headers['a2a-version'], url.searchParams);
     if (version === LEGACY_A2A_VERSION) {
-      legacy(req, res);
+      // The same Last-Modified as the v1.0 rendering of the same card.
+      provider().then(
+        (card) => {
+          res.setHeader('last-modified', lastModifiedOf(JSON.stringify(AgentCard.toJSON(card))));
+          legacy(req, res);
+        },
+        () => legacy(req, res),
+      );
       return;
     }
     provider().then(
       (card) => {
         const body = JSON.stringify(AgentCard.toJSON(card));
-        const etag = `"${createHash('sha256').update(body).digest('base64url').slice(0, 27)}"`;
-        // Last-Modified: when this card (by its ETag) was first served; a changed card (key rotation) moves it.
-        if (lastModified.etag !== etag) lastModified = { etag, http: new Date().toUTCString() };
-        const headers = { etag, 'last-modified': lastModified.http, vary: 'A2A-Version', 'cache-control': `public, max-age=${CARD_MAX_AGE_S}` };
+        const etag = etagOf(body);
+        const headers = { etag, 'last-modified': lastModifiedOf(body), vary: 'A2A-Version', 'cache-control': `public, max-age=${CARD_MAX_AGE_S}` };
         const inm = req.headers['if-none-match'];
         if (inm !== undefined && inm.split(',').some((t) => t.trim().replace(/^W\//, '') === etag)) {
           res.writeHead(304, headers).end();
@@ -64,4 +75,8 @@ export function createCardHandler(provider: () => Promise<AgentCard>): CardHandl
       },
     );
   };
+}
+
+function etagOf(body: string): string {
+  return `"${createHash('sha256').update(body).digest('base64url').slice(0, 27)}"`;
 }

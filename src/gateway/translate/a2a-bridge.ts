@@ -144,7 +144,18 @@ function rewriteTask(task: Task, ids: BridgeTurnIds): Task {
 }
 
 function rewriteMessage(message: Message, ids: BridgeTurnIds, isDirect: boolean): Message {
-  return { ...message, taskId: isDirect ? '' : ids.taskId, contextId: ids.contextId };
+  return { ...message, taskId: isDirect ? '' : ids.taskId, contextId: ids.contextId, metadata: withoutProvenance(message.metadata) };
+}
+
+/**
+ * The far gateway put `metadata.toq` (the signed envelope, DESIGN §4) on the caller's message for
+ * its upstream; an upstream that echoes the message in a task's history must not hand our
+ * provenance (toq's snake_case wire fields included) back to the caller.
+ */
+function withoutProvenance(metadata: Message['metadata']): Message['metadata'] {
+  if (metadata === undefined || !('toq' in metadata)) return metadata;
+  const { toq: _provenance, ...rest } = metadata;
+  return Object.keys(rest).length === 0 ? undefined : rest;
 }
 
 function partsOf(event: StreamResponse): readonly Part[] {

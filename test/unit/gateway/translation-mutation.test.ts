@@ -265,10 +265,17 @@ const MUTATIONS: readonly Mutation[] = [
     mustCatch: ['event-direct-message'],
   },
   {
+    rule: 'lossless: the far gateway\'s metadata.toq provenance does not come back to the caller',
+    file: 'a2a-bridge',
+    from: "if (metadata === undefined || !('toq' in metadata)) return metadata;",
+    to: 'return metadata;',
+    mustCatch: ['event-task-history-provenance'],
+  },
+  {
     rule: "lossless: a message's contextId becomes the near one",
     file: 'a2a-bridge',
-    from: "taskId: isDirect ? '' : ids.taskId, contextId: ids.contextId }",
-    to: "taskId: isDirect ? '' : ids.taskId }",
+    from: "taskId: isDirect ? '' : ids.taskId, contextId: ids.contextId, metadata",
+    to: "taskId: isDirect ? '' : ids.taskId, metadata",
     mustCatch: ['event-direct-message', 'event-message-with-task'],
   },
   {
