@@ -318,6 +318,10 @@ export async function startDaemon(options: DaemonOptions): Promise<Daemon> {
   // the remote agent through the outbox from the hosted identity, its answers come back through
   // the hosted agent's receiver. `a2aRoutes` is the per-agent URL map the local API falls back to.
   const toqUpstreamAgents = config.agents.flatMap((agent) => (agent.kind === 'toq' ? [agent] : []));
+  if (config.a2aPrincipalIdentities) {
+    // Said out loud rather than silently ignored: the opt-in of DESIGN §4 is not built yet.
+    log.warn({ key: 'a2a_principal_identities' }, 'per-principal toq identities are not implemented yet; A2A callers speak as the hosted agent');
+  }
   const toqUpstreams =
     config.a2aEnabled && toqUpstreamAgents.length > 0
       ? await startToqUpstreamGateway(
