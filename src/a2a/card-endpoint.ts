@@ -34,8 +34,7 @@ export function createCardHandler(provider: () => Promise<AgentCard>): CardHandl
 
   // Last-Modified: when this card (by its ETag) was first served; a changed card (key rotation) moves it.
   let lastModified = { etag: '', http: '' };
-  const lastModifiedOf = (body: string): string => {
-    const etag = etagOf(body);
+  const lastModifiedOf = (etag: string): string => {
     if (lastModified.etag !== etag) lastModified = { etag, http: new Date().toUTCString() };
     return lastModified.http;
   };
@@ -49,7 +48,7 @@ export function createCardHandler(provider: () => Promise<AgentCard>): CardHandl
       // The same Last-Modified as the v1.0 rendering of the same card.
       provider().then(
         (card) => {
-          res.setHeader('last-modified', lastModifiedOf(JSON.stringify(AgentCard.toJSON(card))));
+          res.setHeader('last-modified', lastModifiedOf(etagOf(JSON.stringify(AgentCard.toJSON(card)))));
           legacy(req, res);
         },
         () => legacy(req, res),
@@ -60,7 +59,7 @@ export function createCardHandler(provider: () => Promise<AgentCard>): CardHandl
       (card) => {
         const body = JSON.stringify(AgentCard.toJSON(card));
         const etag = etagOf(body);
-        const headers = { etag, 'last-modified': lastModifiedOf(body), vary: 'A2A-Version', 'cache-control': `public, max-age=${CARD_MAX_AGE_S}` };
+        const headers = { etag, 'last-modified': lastModifiedOf(etag), vary: 'A2A-Version', 'cache-control': `public, max-age=${CARD_MAX_AGE_S}` };
         const inm = req.headers['if-none-match'];
         if (inm !== undefined && inm.split(',').some((t) => t.trim().replace(/^W\//, '') === etag)) {
           res.writeHead(304, headers).end();

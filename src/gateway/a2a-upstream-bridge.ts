@@ -197,8 +197,11 @@ export class A2aUpstreamBridge {
     if (this.shutdown.signal.aborted) return;
     if (this.dropped.delete(row.envelopeId)) return;
     const turn: Turn = { envelopeId: row.envelopeId, threadId: row.threadId, controller: new AbortController(), taskId: row.taskId, isCanceled: false };
+    // Parsed once per turn (it was checked when it arrived; the row keeps its wire text).
+    let envelope: Envelope;
     try {
-      const bridged = fromBridgeRequestBody(parseEnvelope(row.envelope).body);
+      envelope = parseEnvelope(row.envelope);
+      const bridged = fromBridgeRequestBody(envelope.body);
       if (bridged !== undefined) turn.bridged = bridged;
     } catch (err) {
       this.log.info({ err, id: row.envelopeId }, 'malformed lossless request; telling the sender');
@@ -209,7 +212,7 @@ export class A2aUpstreamBridge {
     this.turns.set(row.envelopeId, turn);
     const signal = AbortSignal.any([this.shutdown.signal, turn.controller.signal, AbortSignal.timeout(this.options.turnTimeoutMs ?? UPSTREAM_TURN_TIMEOUT_MS)]);
     try {
-      const progress = await this.runTurn(row, turn, signal);
+      const progress = await this.runTurn(row, envelope, turn, signal);
       if (turn.isCanceled || this.shutdown.signal.aborted) return;
       this.finishTurn(row, progress);
     } catch (err) {
@@ -236,9 +239,8 @@ export class A2aUpstreamBridge {
     }
   }
 
-  private async runTurn(row: PendingRequestRow, turn: Turn, signal: AbortSignal): Promise<TurnProgress> {
+  private async runTurn(row: PendingRequestRow, envelope: Envelope, turn: Turn, signal: AbortSignal): Promise<TurnProgress> {
     const handle = await this.client();
-    const envelope = parseEnvelope(row.envelope);
     const thread = row.threadId === '' ? undefined : this.deps.store.threadOf(this.agent, row.threadId);
     const progress: TurnProgress = {
       contextId: thread?.contextId ?? '',
@@ -380,11 +382,13 @@ export class A2aUpstreamBridge {
 
   /** Lossless profile: one upstream event back to the near gateway (a repeated polling snapshot is sent once). */
   private forward(row: PendingRequestRow, bridge: NonNullable<TurnProgress['bridge']>, event: StreamResponse): void {
-    const json = JSON.stringify(StreamResponse.toJSON(event));
+    const body = toBridgeEventBody(event);
+    // The body is the event's ProtoJSON (plus its text): equal bodies, equal events.
+    const json = JSON.stringify(body);
     if (json === bridge.lastSent) return;
     bridge.lastSent = json;
     bridge.lastCase = event.payload?.$case;
-    this.reply(row, `${bridge.tagPrefix}-${bridge.sent}`, 'message.send', toBridgeEventBody(event));
+    this.reply(row, `${bridge.tagPrefix}-${bridge.sent}`, 'message.send', body);
     bridge.sent += 1;
   }
 

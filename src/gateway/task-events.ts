@@ -39,7 +39,7 @@ export async function applyTaskEvents(
 }
 
 /** An executor event as the wire's StreamResponse (the shape push deliveries carry). */
-function toStreamResponse(event: AgentExecutionEvent): StreamResponse {
+export function toStreamResponse(event: AgentExecutionEvent): StreamResponse {
   switch (event.kind) {
     case 'message':
       return { payload: { $case: 'message', value: event.data } };

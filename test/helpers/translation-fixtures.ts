@@ -32,6 +32,7 @@ import * as taskState from '../../src/gateway/translate/task-state.js';
 import * as threadId from '../../src/gateway/translate/thread-id.js';
 import * as upstreamReply from '../../src/gateway/translate/upstream-reply.js';
 import * as upstreamRequest from '../../src/gateway/translate/upstream-request.js';
+import { toStreamResponse } from '../../src/gateway/task-events.js';
 
 export const REPO_ROOT = join(import.meta.dirname, '..', '..');
 
@@ -507,18 +508,6 @@ function toqJson(t: Translators, value: unknown): JsonValue | undefined {
   return value === undefined ? undefined : t['json-parse'].parseJson(JSON.stringify(value));
 }
 
-function toStreamResponse(event: AgentExecutionEvent): StreamResponse {
-  switch (event.kind) {
-    case 'message':
-      return { payload: { $case: 'message', value: event.data } };
-    case 'task':
-      return { payload: { $case: 'task', value: event.data } };
-    case 'statusUpdate':
-      return { payload: { $case: 'statusUpdate', value: event.data } };
-    case 'artifactUpdate':
-      return { payload: { $case: 'artifactUpdate', value: event.data } };
-  }
-}
 
 /** v1: StreamResponse ProtoJSON; v03: the `result` of each v0.3 SSE event the SDK's compat handler writes. */
 async function eventsAs(shape: Shape, events: readonly AgentExecutionEvent[]): Promise<unknown> {

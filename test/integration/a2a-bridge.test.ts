@@ -6,7 +6,6 @@
 // task ids), and a direct Message answer stays a Message.
 
 import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
-import { createServer } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import pino from 'pino';
@@ -16,6 +15,8 @@ import { ClientFactory, ClientFactoryOptions, JsonRpcTransportFactory, type Clie
 import { startDaemon, type Daemon } from '../../src/daemon/daemon.js';
 import { A2A_BRIDGE_CAPABILITY } from '../../src/gateway/translate/a2a-bridge.js';
 import { startTestUpstream, type TestUpstream } from '../helpers/a2a-upstream.js';
+import { freeLoopbackPort } from '../helpers/ports.js';
+import { until } from '../helpers/until.js';
 
 interface RunningDaemon {
   readonly daemon: Daemon;
@@ -31,29 +32,12 @@ async function startWorkspace(name: string, config: string): Promise<RunningDaem
   return { daemon, url: `http://127.0.0.1:${daemon.port}`, dir };
 }
 
-async function closedPort(): Promise<number> {
-  const server = createServer();
-  await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
-  const port = (server.address() as { port: number }).port;
-  await new Promise<void>((resolve) => server.close(() => resolve()));
-  return port;
-}
 
 const textOf = (parts: Message['parts'] | undefined): string => (parts ?? []).map((p) => (p.content?.$case === 'text' ? p.content.value : '')).join('');
 
 function asTask(result: Message | Task): Task {
   if (!('status' in result)) throw new Error(`expected a task, got a message: ${JSON.stringify(result)}`);
   return result;
-}
-
-async function until<T>(probe: () => Promise<T | undefined> | T | undefined, timeoutMs = 10_000): Promise<T> {
-  const deadline = Date.now() + timeoutMs;
-  for (;;) {
-    const value = await probe();
-    if (value !== undefined) return value;
-    if (Date.now() > deadline) throw new Error('condition not met in time');
-    await new Promise((resolve) => setTimeout(resolve, 25));
-  }
 }
 
 describe('lossless profile: A2A → gw1 → toq → gw2 → A2A upstream', () => {
@@ -66,7 +50,7 @@ describe('lossless profile: A2A → gw1 → toq → gw2 → A2A upstream', () =>
   beforeAll(async () => {
     upstream = await startTestUpstream();
     blockingUpstream = await startTestUpstream({ streaming: false });
-    const dead = await closedPort();
+    const dead = await freeLoopbackPort();
     gw2 = await startWorkspace(
       'far',
       `connection_mode = "open"\n[agents.helper]\na2a = "${upstream.url}"\n[agents.plain]\na2a = "${blockingUpstream.url}"\n[agents.broken]\na2a = "http://127.0.0.1:${dead}"\n`,

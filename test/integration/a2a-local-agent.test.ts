@@ -11,6 +11,7 @@ import { canonicalizeAgentCard, SendMessageRequest, TaskState, type AgentCard, t
 import { ClientFactory, ClientFactoryOptions, DefaultAgentCardResolver, JsonRpcTransportFactory, RestTransportFactory, type Client } from '@a2a-js/sdk/client';
 import { createLocalJWKSet, decodeProtectedHeader, flattenedVerify, type JSONWebKeySet } from 'jose';
 import { startDaemon, type Daemon } from '../../src/daemon/daemon.js';
+import { until } from '../helpers/until.js';
 
 /** Replies "echo: <text>"; "ask" → input-required; "silent" → no reply at all. */
 const HANDLER_JS =
@@ -69,16 +70,6 @@ async function threadOf(url: string, taskId: string): Promise<string> {
 async function replyOnThread(url: string, threadId: string, body: unknown): Promise<{ status: number; json: Record<string, unknown> }> {
   const res = await fetch(`${url}/v1/messages?wait=true`, { method: 'POST', headers: { 'content-type': 'application/json' }, body: JSON.stringify({ to: 'a2a-client', thread_id: threadId, body }) });
   return { status: res.status, json: (await res.json()) as Record<string, unknown> };
-}
-
-async function until<T>(probe: () => Promise<T | undefined>, timeoutMs = 10_000): Promise<T> {
-  const deadline = Date.now() + timeoutMs;
-  for (;;) {
-    const value = await probe();
-    if (value !== undefined) return value;
-    if (Date.now() > deadline) throw new Error('condition not met in time');
-    await new Promise((resolve) => setTimeout(resolve, 25));
-  }
 }
 
 function legacyClientFactory(preferred: 'JSONRPC' | 'HTTP+JSON'): ClientFactory {

@@ -21,6 +21,7 @@ import { createA2aRequestHandler } from '../../src/a2a/request-handler.js';
 import { openA2aTaskDatabase, type A2aTaskDatabase } from '../../src/a2a/sql-task-store.js';
 import { startDaemon, type Daemon } from '../../src/daemon/daemon.js';
 import { closeServer, listenOnLoopback } from '../helpers/ports.js';
+import { until } from '../helpers/until.js';
 
 /** Replies "echo: <text>"; "silent" → no reply (the test answers through the reply channel). */
 const HANDLER_JS =
@@ -113,16 +114,6 @@ const pushConfig = (taskId: string, url: string, extra: { token?: string; scheme
 function asTask(result: Message | Task): Task {
   if (!('status' in result)) throw new Error('expected a task, got a message');
   return result;
-}
-
-async function until<T>(probe: () => T | undefined | Promise<T | undefined>, timeoutMs = 10_000): Promise<T> {
-  const deadline = Date.now() + timeoutMs;
-  for (;;) {
-    const value = await probe();
-    if (value !== undefined) return value;
-    if (Date.now() > deadline) throw new Error('condition not met in time');
-    await new Promise((resolve) => setTimeout(resolve, 25));
-  }
 }
 
 /** The thread a task's message travelled on, from the local API's history. */

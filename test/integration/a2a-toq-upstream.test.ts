@@ -12,6 +12,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { SendMessageRequest, TaskState, type AgentCard, type Message, type StreamResponse, type Task } from '@a2a-js/sdk';
 import { ClientFactory, ClientFactoryOptions, JsonRpcTransportFactory, RestTransportFactory, type Client } from '@a2a-js/sdk/client';
 import { startDaemon, type Daemon } from '../../src/daemon/daemon.js';
+import { until } from '../helpers/until.js';
 
 /** "silent" → no answer; "stream" → a local-API stream a, b, then end c; else "carol: <text>". */
 const HANDLER_JS =
@@ -50,16 +51,6 @@ const artifactText = (task: Task): string => task.artifacts.flatMap((a) => a.par
 function asTask(result: Message | Task): Task {
   if (!('status' in result)) throw new Error('expected a task, got a message');
   return result;
-}
-
-async function until<T>(probe: () => Promise<T | undefined> | T | undefined, timeoutMs = 10_000): Promise<T> {
-  const deadline = Date.now() + timeoutMs;
-  for (;;) {
-    const value = await probe();
-    if (value !== undefined) return value;
-    if (Date.now() > deadline) throw new Error('condition not met in time');
-    await new Promise((resolve) => setTimeout(resolve, 25));
-  }
 }
 
 /** carol's history entry for a task (the body keeps the A2A ids). */

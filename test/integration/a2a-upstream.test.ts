@@ -4,7 +4,6 @@
 // unreachable upstream, and a restart with a request still pending.
 
 import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
-import { createServer } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import Database from 'better-sqlite3';
@@ -16,6 +15,8 @@ import { decodePrefixed, publicKeyObjectFromRaw } from '../../src/protocol/ed255
 import { startTestUpstream, type TestUpstream } from '../helpers/a2a-upstream.js';
 import { startTestDaemon, type TestDaemon } from '../helpers/daemons.js';
 import { startTestGateway, type TestGateway } from '../helpers/gateways.js';
+import { freeLoopbackPort } from '../helpers/ports.js';
+import { until } from '../helpers/until.js';
 
 const daemons: TestDaemon[] = [];
 const gateways: TestGateway[] = [];
@@ -41,16 +42,6 @@ async function setup(agentToml: string): Promise<{ daemon: TestDaemon; peer: Tes
 
 /** The peer's inbox entries that answer request `id`. */
 const repliesTo = (peer: TestGateway, id: string): Envelope[] => peer.inbox.filter((e) => e.reply_to === id);
-
-async function until<T>(probe: () => T | undefined, timeoutMs = 10_000): Promise<T> {
-  const deadline = Date.now() + timeoutMs;
-  for (;;) {
-    const value = probe();
-    if (value !== undefined) return value;
-    if (Date.now() > deadline) throw new Error('condition not met in time');
-    await new Promise((resolve) => setTimeout(resolve, 20));
-  }
-}
 
 describe('A2A upstream agents', () => {
   it('answers on the thread, keeps one upstream context per thread and carries the toq provenance', async () => {
@@ -149,7 +140,7 @@ describe('A2A upstream agents', () => {
   });
 
   it('explains an unreachable upstream to the sender: system.error naming the request, then a message.send', async () => {
-    const port = await closedPort();
+    const port = await freeLoopbackPort();
     const daemon = await startTestDaemon('alice', { mode: 'open', configToml: `host = "127.0.0.1"\n[agents.helper]\na2a = "http://127.0.0.1:${port}"\n` });
     daemons.push(daemon);
     const peerLog: Array<Record<string, unknown>> = [];
@@ -259,10 +250,3 @@ describe('outbound A2A from the local API', () => {
   });
 });
 
-async function closedPort(): Promise<number> {
-  const server = createServer();
-  await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
-  const port = (server.address() as { port: number }).port;
-  await new Promise<void>((resolve) => server.close(() => resolve()));
-  return port;
-}

@@ -14,6 +14,7 @@ import { startTestUpstream, type TestUpstream } from '../helpers/a2a-upstream.js
 import { startTestDaemon, type TestDaemon } from '../helpers/daemons.js';
 import { startTestGateway, type TestGateway } from '../helpers/gateways.js';
 import { ManualPeer } from '../helpers/manual-peer.js';
+import { until } from '../helpers/until.js';
 
 const daemons: TestDaemon[] = [];
 const gateways: TestGateway[] = [];
@@ -99,16 +100,6 @@ async function toq(daemon: TestDaemon, args: string[]): Promise<{ code: number; 
   stderr.on('data', (chunk: Buffer) => (err += chunk.toString('utf8')));
   const code = await runCli([...args, '--config-dir', daemon.dir], { stdout, stderr, stdin: Readable.from([]), env: { HOME: join(daemon.dir, 'home') }, cwd: daemon.dir });
   return { code, stdout: out, stderr: err };
-}
-
-async function until<T>(probe: () => T | undefined, timeoutMs = 10_000): Promise<T> {
-  const deadline = Date.now() + timeoutMs;
-  for (;;) {
-    const value = probe();
-    if (value !== undefined) return value;
-    if (Date.now() > deadline) throw new Error('condition not met in time');
-    await new Promise((resolve) => setTimeout(resolve, 20));
-  }
 }
 
 describe("hosted agents' history", () => {

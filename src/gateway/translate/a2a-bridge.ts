@@ -10,6 +10,7 @@ import { Message, Role, StreamResponse, TaskState, type Part, type Task } from '
 import type { JsonObject, JsonValue } from '../../protocol/json-value.js';
 import { isJsonObject } from '../../protocol/json-value.js';
 import { textPart, toPlainJson } from './plain-values.js';
+import { toToqText } from './upstream-reply.js';
 
 /** The toq card capability both gateways advertise (DESIGN §5.1). */
 export const A2A_BRIDGE_CAPABILITY = 'a2a-bridge/1';
@@ -27,7 +28,7 @@ export function hasBridgeCapability(capabilities: readonly string[] | undefined)
 /** Near → far: the request body. `taskId`/`contextId` are the near side's (the far side maps its own). */
 export function toBridgeRequestBody(message: Message, ids: BridgeTurnIds): JsonObject {
   return {
-    text: textOf(message.parts),
+    text: toToqText(message.parts),
     a2a: { message: toJsonValue(Message.toJSON(message)), messageId: message.messageId, taskId: ids.taskId, contextId: ids.contextId },
   };
 }
@@ -53,7 +54,7 @@ export function fromBridgeRequestBody(body: JsonValue | undefined): Message | un
 
 /** Far → near: one upstream event as a reply body. */
 export function toBridgeEventBody(event: StreamResponse): JsonObject {
-  return { text: textOf(partsOf(event)), a2a: { event: toJsonValue(StreamResponse.toJSON(event)) } };
+  return { text: toToqText(partsOf(event)), a2a: { event: toJsonValue(StreamResponse.toJSON(event)) } };
 }
 
 /** Far → near: the turn failed before the upstream answered (unreachable, refused): a failed status. */
@@ -98,8 +99,9 @@ function checkEvent(event: StreamResponse, raw: Record<string, unknown>): void {
   }
 }
 
+/** One of the states the enum names (the SDK's reader gives UNRECOGNIZED, -1, for any other text). */
 function isKnownState(state: TaskState | undefined): boolean {
-  return state !== undefined && state !== TaskState.TASK_STATE_UNSPECIFIED && (Object.values(TaskState) as unknown[]).includes(state) && state >= 0;
+  return state !== undefined && state > TaskState.TASK_STATE_UNSPECIFIED && TaskState[state] !== undefined;
 }
 
 /** ProtoJSON `bytes`: standard or URL-safe base64 (the SDK's reader would turn anything else into empty bytes). */
@@ -174,13 +176,6 @@ function partsOf(event: StreamResponse): readonly Part[] {
     case undefined:
       return [];
   }
-}
-
-/** Text parts concatenated with no separator (the rule of §5.2 and §5.3). */
-function textOf(parts: readonly Part[]): string {
-  let text = '';
-  for (const part of parts) if (part.content?.$case === 'text') text += part.content.value;
-  return text;
 }
 
 function bridgeMember(body: JsonValue | undefined, key: 'message' | 'event'): unknown {

@@ -169,7 +169,7 @@ const MUTATIONS: readonly Mutation[] = [
   {
     rule: 'lossless: the request body carries the text of the text parts',
     file: 'a2a-bridge',
-    from: 'text: textOf(message.parts)',
+    from: 'text: toToqText(message.parts)',
     to: "text: ''",
     mustCatch: ['request-text', 'request-whole-message'],
   },
@@ -246,7 +246,7 @@ const MUTATIONS: readonly Mutation[] = [
   {
     rule: 'lossless: an event body carries the text of its parts',
     file: 'a2a-bridge',
-    from: 'text: textOf(partsOf(event))',
+    from: 'text: toToqText(partsOf(event))',
     to: "text: ''",
     mustCatch: ['event-direct-message', 'event-artifact-chunks', 'failure-event'],
   },
