@@ -22,7 +22,7 @@ if (role === 'echo') {
   daemon.bus.subscribe({ type: 'message.send' }, (m) => {
     if (m.from === daemon.address) return; // our own replies come through the bus too
     const text = (m.body as { text?: unknown } | undefined)?.text;
-    daemon.outbox.enqueue({ agent: 'echo', to: m.from, ...(m.thread_id !== undefined && { thread_id: m.thread_id }), body: { text: `echo: ${typeof text === 'string' ? text : ''}` } });
+    void daemon.outbox.enqueueDurably({ agent: 'echo', to: m.from, ...(m.thread_id !== undefined && { thread_id: m.thread_id }), body: { text: `echo: ${typeof text === 'string' ? text : ''}` } });
   });
 }
 process.stdout.write(JSON.stringify({ port: daemon.port, url: `http://127.0.0.1:${daemon.port}/a2a/echo` }) + '\n');

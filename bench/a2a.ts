@@ -14,6 +14,8 @@ const IN_FLIGHT = 16;
 const CONCURRENT = Number(process.env['BENCH_A2A_MESSAGES'] ?? 2_000);
 const SEQUENTIAL = 300;
 const WARMUP = 300;
+/** BENCH_A2A_ONLY=c measures the bridge case alone (for profiling it). */
+const ONLY_BRIDGE = process.env['BENCH_A2A_ONLY'] === 'c';
 
 interface Timing {
   rate: number;
@@ -30,20 +32,17 @@ interface Result {
 export async function runA2aBench(): Promise<void> {
   console.log(`a2a bench: blocking SendMessage (JSON-RPC, A2A-Version 1.0), ${SEQUENTIAL} sequential + ${CONCURRENT} at ${IN_FLIGHT} in flight; node ${process.version}`);
   const results: Result[] = [];
+  if (ONLY_BRIDGE) {
+    results.push(await measureBridge());
+    printTable('A2A SendMessage (blocking), bridge only', results.map(row));
+    return;
+  }
   results.push(await measureChild('(a) @a2a-js/sdk reference: express + jsonRpcHandler, in-memory store', () => startChild<{ url: string }>('./a2a-sdk-server.ts')));
   results.push(await measureChild('(b) our A2A stack, bare node:http, SQL task store (as the daemon)', () => startChild<{ url: string }>('./a2a-gateway-server.ts', ['sql'])));
   results.push(await measureChild('(b′) our A2A stack, bare node:http, in-memory store', () => startChild<{ url: string }>('./a2a-gateway-server.ts', ['memory'])));
-  const echo = await startChild<{ port: number; url: string }>('./a2a-bridge-peer.ts', ['echo']);
-  try {
-    results.push(await measureChild('(c) our gateway → toq → echo daemon → toq → gateway', () => startChild<{ url: string }>('./a2a-bridge-peer.ts', ['gw', String(echo.info.port)]), Math.min(CONCURRENT, 1_000)));
-  } finally {
-    await echo.stop();
-  }
+  results.push(await measureBridge());
 
-  printTable(
-    'A2A SendMessage (blocking)',
-    results.map((r) => ({ server: r.name, [`msg/s @${IN_FLIGHT}`]: fmt(r.loaded.rate, 0), [`p50 ms @${IN_FLIGHT}`]: fmt(r.loaded.p50, 2), 'unloaded p50 ms': fmt(r.unloaded.p50, 3), 'unloaded p99 ms': fmt(r.unloaded.p99, 3) })),
-  );
+  printTable('A2A SendMessage (blocking)', results.map(row));
   const [a, b, bMemory, c] = results as [Result, Result, Result, Result];
   const verdict = (value: number, target: number, higherIsBetter: boolean) => ((higherIsBetter ? value >= target : value <= target) ? 'met' : 'MISSED');
   printTable('ratios against targets (DESIGN §10)', [
@@ -52,6 +51,20 @@ export async function runA2aBench(): Promise<void> {
     { ratio: '(c) / (a) throughput', value: fmt(c.loaded.rate / a.loaded.rate), target: '≥ 0.8', verdict: verdict(c.loaded.rate / a.loaded.rate, 0.8, true) },
     { ratio: '(c) / (a) unloaded p50', value: fmt(c.unloaded.p50 / a.unloaded.p50), target: '≤ 2', verdict: verdict(c.unloaded.p50 / a.unloaded.p50, 2, false) },
   ]);
+}
+
+function row(r: Result): Record<string, string> {
+  return { server: r.name, [`msg/s @${IN_FLIGHT}`]: fmt(r.loaded.rate, 0), [`p50 ms @${IN_FLIGHT}`]: fmt(r.loaded.p50, 2), 'unloaded p50 ms': fmt(r.unloaded.p50, 3), 'unloaded p99 ms': fmt(r.unloaded.p99, 3) };
+}
+
+/** (c): the echo daemon first, then the gateway that bridges to it. */
+async function measureBridge(): Promise<Result> {
+  const echo = await startChild<{ port: number; url: string }>('./a2a-bridge-peer.ts', ['echo']);
+  try {
+    return await measureChild('(c) our gateway → toq → echo daemon → toq → gateway', () => startChild<{ url: string }>('./a2a-bridge-peer.ts', ['gw', String(echo.info.port)]), Math.min(CONCURRENT, 1_000));
+  } finally {
+    await echo.stop();
+  }
 }
 
 async function measureChild(name: string, start: () => Promise<BenchChild<{ url: string }>>, concurrent = CONCURRENT): Promise<Result> {

@@ -48,6 +48,8 @@ export interface A2aTaskDatabaseOptions {
   readonly ownerResolver?: OwnerResolver;
   /** When task saves wait for the disk (SqliteTaskStoreOptions.durability). @default 'every-save' */
   readonly taskDurability?: 'every-save' | 'settled-states';
+  /** Flushes the file's WAL off the event loop (the daemon's WalSync): task saves wait for it instead of syncing in the commit. */
+  readonly durable?: () => Promise<void>;
 }
 
 export async function openA2aTaskDatabase(path: string, options: A2aTaskDatabaseOptions = {}): Promise<A2aTaskDatabase> {
@@ -62,6 +64,7 @@ export async function openA2aTaskDatabase(path: string, options: A2aTaskDatabase
   const taskStore = new SqliteTaskStore(sqlite, {
     ...(options.ownerResolver !== undefined && { ownerResolver: options.ownerResolver }),
     ...(options.taskDurability !== undefined && { durability: options.taskDurability }),
+    ...(options.durable !== undefined && { durable: options.durable }),
   });
   const pushStore = new DatabasePushNotificationStore(db, options.ownerResolver === undefined ? {} : { ownerResolver: options.ownerResolver });
   return {

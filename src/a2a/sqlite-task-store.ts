@@ -9,9 +9,11 @@
 // sees that save, as it does through kysely's one-connection queue. (store/group-commit.ts
 // batches the same way, but a read could not wait for its batch, hence this copy.)
 //
-// The commit runs on the event loop (better-sqlite3 is synchronous), fsync included. Committing
-// in a worker thread on a second connection was measured slower on the A2A bench (the thread
-// hops cost more than the loop gains while the disk syncs), so it is not done.
+// The commit runs on the event loop (better-sqlite3 is synchronous); with `durable` (the
+// daemon's WalSync) it commits without syncing and the flush runs on the thread pool, shared with
+// every other writer of the file, before the saves resolve. Committing in a worker thread on a
+// second connection was measured slower on the A2A bench (the thread hops cost more than the
+// loop gains while the disk syncs), so it is not done.
 //
 // It must not create or alter tables (migrateA2aTaskStore does), must not open or close the
 // caller's connection (its owner does), and must not return objects it keeps: every load decodes
@@ -22,6 +24,7 @@ import { Task, TaskState, taskStateToJSON, type ListTasksRequest, type ListTasks
 import { RequestMalformedError } from '@a2a-js/sdk/errors';
 import { resolveUserScope, type OwnerResolver, type ServerCallContext, type TaskStore } from '@a2a-js/sdk/server';
 import { GatewayError } from '../protocol/errors.js';
+import { CommitWithoutSync } from '../store/commit-without-sync.js';
 
 /** The SDK's default table name (TASK_TABLE in @a2a-js/sdk/server/database). */
 export const A2A_TASK_TABLE = 'tasks';
@@ -49,6 +52,12 @@ export interface SqliteTaskStoreOptions {
    * @default 'every-save'
    */
   readonly durability?: 'every-save' | 'settled-states';
+  /**
+   * Makes every commit so far durable (WalSync.sync). Given, batches commit with
+   * synchronous=NORMAL and a save resolves after this resolves; `settled-states` batches that
+   * need no sync resolve at commit. @default none: the connection's synchronous setting decides
+   */
+  readonly durable?: () => Promise<void>;
 }
 
 /** A row of the tasks table, as the SDK's DatabaseTaskStore writes it. */
@@ -91,6 +100,9 @@ interface ListStatements {
   readonly page: Database.Statement<unknown[], TaskRow>;
 }
 
+/** Tasks whose last committed row is kept for the same-row check of save(). */
+const LAST_COMMITTED_CAP = 4_096;
+
 /** Terminal and interrupted states: where a blocking SendMessage stops waiting and answers. */
 const SETTLED_STATES: ReadonlySet<TaskState> = new Set([
   TaskState.TASK_STATE_COMPLETED,
@@ -116,12 +128,15 @@ export class SqliteTaskStore implements TaskStore {
   private queue: PendingSave[] = [];
   /** The keys (tenant, owner, id) of the queued saves: a load of one waits for the commit. */
   private readonly queuedKeys = new Set<string>();
+  /** The last committed row of recently saved tasks, by key (see save()). */
+  private readonly lastCommitted = new Map<string, { readonly params: RowParams; readonly durable: Promise<void> }>();
   /** Resolved after the next commit; made only when a read waits for it. */
   private commitWaiter: { readonly promise: Promise<void>; resolve(): void } | undefined;
   private isCommitScheduled = false;
   private isClosed = false;
-  /** Only with durability settled-states on a FULL connection: the mode to restore after a lighter commit. */
-  private readonly lightCommitRestore: string | undefined;
+  private readonly withoutSync: CommitWithoutSync;
+  private readonly durability: 'every-save' | 'settled-states';
+  private readonly durable: (() => Promise<void>) | undefined;
 
   constructor(
     private readonly db: Database.Database,
@@ -142,9 +157,9 @@ export class SqliteTaskStore implements TaskStore {
       for (const pending of batch) upsert.run(...pending.params);
     });
     this.commitOne = db.transaction((params: RowParams) => void upsert.run(...params));
-    const configured = Number(db.pragma('synchronous', { simple: true }));
-    // SQLite's numbers: 1 NORMAL, 2 FULL, 3 EXTRA. Lighter commits only lower FULL or EXTRA.
-    this.lightCommitRestore = options.durability === 'settled-states' && configured >= 2 ? (configured === 3 ? 'EXTRA' : 'FULL') : undefined;
+    this.withoutSync = new CommitWithoutSync(db);
+    this.durability = options.durability ?? 'every-save';
+    this.durable = options.durable;
   }
 
   save(task: Task, context: ServerCallContext): Promise<void> {
@@ -156,9 +171,15 @@ export class SqliteTaskStore implements TaskStore {
       return Promise.reject(err as Error);
     }
     if (this.isClosed) return Promise.reject(new GatewayError('a2a_task_store_closed', `cannot save task ${task.id}: the task store is closed`));
+    const key = keyOf(params[0], params[1], params[2]);
+    // The SDK re-saves what it is told on a live bus; our bridges stored those very states before
+    // publishing them. A save of exactly the row last committed needs no commit: it is durable
+    // when that commit is.
+    const last = this.lastCommitted.get(key);
+    if (last !== undefined && !this.queuedKeys.has(key) && sameRow(last.params, params)) return last.durable;
     const isSettled = task.status !== undefined && SETTLED_STATES.has(task.status.state);
     const saved = new Promise<void>((resolve, reject) => this.queue.push({ params, isSettled, resolve, reject }));
-    this.queuedKeys.add(keyOf(params[0], params[1], params[2]));
+    this.queuedKeys.add(key);
     this.scheduleCommit();
     return saved;
   }
@@ -212,21 +233,41 @@ export class SqliteTaskStore implements TaskStore {
     this.queuedKeys.clear();
     const waiter = this.commitWaiter;
     this.commitWaiter = undefined;
-    if (this.lightCommitRestore !== undefined && !this.db.inTransaction && !batch.some((pending) => pending.isSettled)) {
-      // The pragma only affects commits; restored at once so other writers on this connection keep FULL.
-      this.db.pragma('synchronous = NORMAL');
-      try {
-        this.commitBatch(batch);
-      } finally {
-        this.db.pragma(`synchronous = ${this.lightCommitRestore}`);
-      }
-    } else {
-      this.commitBatch(batch);
-    }
+    const needsDisk = this.durability === 'every-save' || batch.some((pending) => pending.isSettled);
+    // Without a sync inside the commit when the durable() flush follows, or none is needed.
+    const failures = this.durable !== undefined || !needsDisk ? this.withoutSync.run(() => this.commitBatch(batch)) : this.commitBatch(batch);
     waiter?.resolve();
+    const onDisk = this.durable === undefined || !needsDisk ? Promise.resolve() : this.durable();
+    for (const pending of batch) if (!failures.has(pending)) this.rememberCommitted(pending.params, onDisk);
+    onDisk.then(
+      () => {
+        for (const pending of batch) {
+          if (failures.has(pending)) pending.reject(failures.get(pending));
+          else pending.resolve();
+        }
+      },
+      (err: unknown) => {
+        // Committed, but not known to be on disk: no save may be reported done.
+        for (const pending of batch) {
+          this.lastCommitted.delete(keyOf(pending.params[0], pending.params[1], pending.params[2]));
+          pending.reject(failures.get(pending) ?? err);
+        }
+      },
+    );
   }
 
-  private commitBatch(batch: readonly PendingSave[]): void {
+  /** The row now committed for its task, and when it is on disk; the oldest entries go past the cap. */
+  private rememberCommitted(params: RowParams, durable: Promise<void>): void {
+    const key = keyOf(params[0], params[1], params[2]);
+    // Deleted first so that the Map's order stays the order of last use.
+    this.lastCommitted.delete(key);
+    this.lastCommitted.set(key, { params, durable });
+    if (this.lastCommitted.size > LAST_COMMITTED_CAP) this.lastCommitted.delete(this.lastCommitted.keys().next().value!);
+  }
+
+  /** Commits the batch; the saves that failed, with their errors. */
+  private commitBatch(batch: readonly PendingSave[]): ReadonlyMap<PendingSave, unknown> {
+    const failures = new Map<PendingSave, unknown>();
     try {
       this.commitAll(batch);
     } catch {
@@ -236,14 +277,11 @@ export class SqliteTaskStore implements TaskStore {
         try {
           this.commitOne(pending.params);
         } catch (err) {
-          pending.reject(err);
-          continue;
+          failures.set(pending, err);
         }
-        pending.resolve();
       }
-      return;
     }
-    for (const pending of batch) pending.resolve();
+    return failures;
   }
 
   private scopeOf(context: ServerCallContext): { tenant: string; owner: string } {
@@ -318,6 +356,10 @@ export class SqliteTaskStore implements TaskStore {
     }
     return statements;
   }
+}
+
+function sameRow(a: RowParams, b: RowParams): boolean {
+  return a.every((value, i) => value === b[i]);
 }
 
 function keyOf(tenant: string, owner: string, id: string): string {

@@ -24,6 +24,7 @@ import { isValidAgentName } from '../protocol/address.js';
 import { ConfigError } from '../config/config-error.js';
 import { formatTimestamp } from '../protocol/timestamp.js';
 import { GroupCommit } from '../store/group-commit.js';
+import { WalSync } from '../store/wal-sync.js';
 import { toInboundRecord } from '../store/inbox-record.js';
 import { openSqliteStore } from '../store/sqlite-store.js';
 import type { GatewayStore } from '../store/gateway-store.js';
@@ -43,12 +44,14 @@ import { matchingHandlers } from '../handlers/dispatch.js';
 import { startLocalA2aGateway } from '../gateway/local-a2a-gateway.js';
 import { MessageBus } from './message-bus.js';
 import { HostedAgents } from './hosted-agents.js';
+import { PrincipalIdentities } from './principal-identities.js';
 // A2A upstream agents
 import { startA2aUpstreamAgents } from '../gateway/a2a-upstream-bridge.js';
 import { A2aOutbound } from '../gateway/a2a-outbound.js';
 // toq upstream agents
 import { createA2aAgentRouter } from '../a2a/agent-router.js';
 import { startToqUpstreamGateway } from '../gateway/toq-upstream-gateway.js';
+import { readOpenDerivedSenders } from '../gateway/toq-upstream-task-store.js';
 import { toA2aTaskState } from '../gateway/translate/task-state.js';
 import { canonicalAddress as toqUpstreamCanonical } from '../protocol/address.js';
 import { A2A_BRIDGE_CAPABILITY, hasBridgeCapability } from '../gateway/translate/a2a-bridge.js';
@@ -157,11 +160,20 @@ export async function startDaemon(options: DaemonOptions): Promise<Daemon> {
     );
   };
 
-  // Writes of the same event-loop turn share one transaction (one fsync): see group-commit.ts.
-  const groupCommit = new GroupCommit((fn) => store.transaction(fn));
+  // Writes of the same event-loop turn share one transaction, committed without a sync; the
+  // callers wait for one flush of the WAL off the event loop, shared with every other writer of
+  // gateway.db (group-commit.ts, wal-sync.ts).
+  const walSync = new WalSync(join(options.configDir, 'gateway.db'));
+  const durable = (): Promise<void> => walSync.sync();
+  const groupCommit = new GroupCommit((fn) => store.transactionWithoutSync(fn), durable);
   const outcomeCommit = new GroupCommit((fn) => store.transactionWithoutSync(fn));
 
   const hosted = new HostedAgents(config, options.configDir);
+  // DESIGN §4 (a2a_principal_identities): A2A principals' derived toq identities. Those that sent
+  // turns still open are hosted before the port opens (whatever the option says now), so a late
+  // reply after a restart is never refused as addressed to an unknown agent.
+  const principals = new PrincipalIdentities({ configDir: options.configDir, localAgentName: config.agentName, capabilities: [A2A_BRIDGE_CAPABILITY] }, { hosted, log });
+  principals.recover(readOpenDerivedSenders(join(options.configDir, 'gateway.db')));
 
   const onMessage = (envelope: Envelope, session: ToqSession): Promise<void> =>
     session.local.agentName === config.agentName ? onLocalMessage(envelope, session) : onHostedMessage(envelope, session);
@@ -173,9 +185,11 @@ export async function startDaemon(options: DaemonOptions): Promise<Daemon> {
    * delivered. A crash between the two only means a redelivery, which the receivers absorb.
    */
   const onHostedMessage = async (envelope: Envelope, session: ToqSession): Promise<void> => {
-    const agent = session.local.agentName;
+    // A derived identity's messages are its hosted agent's (DESIGN §4): same receiver, same records.
+    const agent = hosted.hostOf(session.local.agentName);
     await hosted.deliver(agent, envelope, session);
-    if (!HISTORY_TYPES.has(envelope.type)) return;
+    // What the receiver wrote without a sync is on disk before the ack (the history commit's flush does it too).
+    if (!HISTORY_TYPES.has(envelope.type)) return durable();
     await groupCommit.run(() => store.recordInbound(toInboundRecord(envelope, agent, session.peer.publicKeyText, now())));
   };
 
@@ -217,7 +231,8 @@ export async function startDaemon(options: DaemonOptions): Promise<Daemon> {
     host: config.host,
     bindAddress: options.bindAddress ?? '0.0.0.0',
     // Hosted agents speak A2A behind their toq face: their cards offer the lossless profile (DESIGN §5.1).
-    agents: [{ name: config.agentName, identity }, ...[...hosted.identities].map(([name, id]) => ({ name, identity: id, capabilities: [A2A_BRIDGE_CAPABILITY] }))],
+    // The local agent's card states accept_files / max_file_size as the reference's does (wire spec §6.2).
+    agents: [{ name: config.agentName, identity, acceptFiles: config.acceptFiles, maxFileSize: config.maxFileSize }, ...[...hosted.identities].map(([name, id]) => ({ name, identity: id, capabilities: [A2A_BRIDGE_CAPABILITY] })), ...principals.agents()],
     policy,
     certificate,
     dedup: new DurableDedup({ store, now }),
@@ -234,6 +249,7 @@ export async function startDaemon(options: DaemonOptions): Promise<Daemon> {
   } satisfies Omit<GatewayOptions, 'port'>;
   const gateway = await bindGateway(gatewayOptions, options.port ?? config.port, options.port === undefined && options.register === true ? registryDir : undefined);
   const address = gateway.addressOf();
+  principals.attach(gateway);
   if (options.register === true) {
     writeRegistration(registryDir, { name: config.agentName, port: gateway.port, pid: process.pid, configDir: options.configDir, startedAt: Math.floor(now() / 1000) });
   }
@@ -247,6 +263,7 @@ export async function startDaemon(options: DaemonOptions): Promise<Daemon> {
       // Outcomes share a commit that does not wait for the disk: a lost outcome only means one
       // more attempt, which the receiver's dedup absorbs (see transactionWithoutSync).
       commit: (record) => outcomeCommit.run(record),
+      durableCommit: (write) => groupCommit.run(write),
     },
     { outboxTtlMs: config.outboxTtl * 1000, ...(options.outboxBackoffMs !== undefined && { backoffMs: options.outboxBackoffMs }) },
   );
@@ -290,6 +307,8 @@ export async function startDaemon(options: DaemonOptions): Promise<Daemon> {
           blockingTimeoutMs: a2aBlockingTimeoutMs(config.a2aBlockingTimeout),
           replyState: a2aReplyState(config.a2aReplyState),
           webhookPolicy: { allowPrivate: config.a2aWebhookAllowPrivate },
+          // DESIGN §5.2: raw file parts obey the local agent's accept_files and max_file_size.
+          fileLimits: { acceptFiles: config.acceptFiles, maxFileBytes: config.maxFileSize },
         },
         {
           port: {
@@ -308,6 +327,7 @@ export async function startDaemon(options: DaemonOptions): Promise<Daemon> {
           publishedKeys: () => [...hosted.identities.values()].map((id) => id.publicKeyObject),
           log,
           now,
+          durable,
         },
       )
     : undefined;
@@ -318,10 +338,6 @@ export async function startDaemon(options: DaemonOptions): Promise<Daemon> {
   // the remote agent through the outbox from the hosted identity, its answers come back through
   // the hosted agent's receiver. `a2aRoutes` is the per-agent URL map the local API falls back to.
   const toqUpstreamAgents = config.agents.flatMap((agent) => (agent.kind === 'toq' ? [agent] : []));
-  if (config.a2aPrincipalIdentities) {
-    // Said out loud rather than silently ignored: the opt-in of DESIGN §4 is not built yet.
-    log.warn({ key: 'a2a_principal_identities' }, 'per-principal toq identities are not implemented yet; A2A callers speak as the hosted agent');
-  }
   const toqUpstreams =
     config.a2aEnabled && toqUpstreamAgents.length > 0
       ? await startToqUpstreamGateway(
@@ -345,7 +361,7 @@ export async function startDaemon(options: DaemonOptions): Promise<Daemon> {
           },
           {
             port: {
-              enqueue: (m) => void outbox.enqueue({ ...m, type: 'message.send', content_type: 'application/json' }),
+              enqueue: async (m) => void (await outbox.enqueueDurably({ ...m, type: 'message.send', content_type: 'application/json' })),
               waitForOutcome: (id, timeoutMs) => outbox.waitForOutcome(id, { timeoutMs }).then((o) => o.entry),
               outboxEntry: (id) => outbox.get(id),
               cancelQueued: (id) => {
@@ -359,6 +375,13 @@ export async function startDaemon(options: DaemonOptions): Promise<Daemon> {
                 const session = await withDeadline(gateway.endpoint.session(toqUpstreamCanonical(to), agent), phaseSignal('bridge probe', BRIDGE_PROBE_TIMEOUT_MS)).catch(() => undefined);
                 return hasBridgeCapability(session?.peer.card?.capabilities);
               },
+              // DESIGN §5.2: the remote agent's accept_files / max_file_size, from the same pooled session.
+              peerCard: async (agent, to) => {
+                const session = await withDeadline(gateway.endpoint.session(toqUpstreamCanonical(to), agent), phaseSignal('card probe', BRIDGE_PROBE_TIMEOUT_MS)).catch(() => undefined);
+                return session?.peer.card;
+              },
+              // DESIGN §4: authenticated A2A callers speak with their own derived identity.
+              ...(config.a2aPrincipalIdentities ? { principalSender: (agent: string, principal: string) => principals.register(agent, principal) } : {}),
             },
             identity: (name) => {
               const id = hosted.identities.get(name)!;
@@ -366,6 +389,7 @@ export async function startDaemon(options: DaemonOptions): Promise<Daemon> {
             },
             log,
             now,
+            durable,
           },
         )
       : undefined;
@@ -487,6 +511,7 @@ export async function startDaemon(options: DaemonOptions): Promise<Daemon> {
       await toqUpstreams?.close();
       persistPolicy();
       store.close();
+      await walSync.close();
       await writer.remove();
       removePidFile(paths.pid);
       if (options.register === true) removeRegistration(registryDir, config.agentName);

@@ -4,7 +4,7 @@
 
 import { once } from 'node:events';
 import { createServer as createHttpServer, type IncomingMessage, type ServerResponse } from 'node:http';
-import type { AddressInfo, Server } from 'node:net';
+import type { AddressInfo, Server, Socket } from 'node:net';
 import type { Logger } from 'pino';
 import { canonicalAddress, createAddress, formatAddress } from '../protocol/address.js';
 import { buildLocalCard } from '../protocol/card.js';
@@ -30,6 +30,10 @@ export interface GatewayAgentOptions {
   readonly identity: Identity;
   /** What the agent's toq card advertises (e.g. `a2a-bridge/1`, DESIGN §5.1). */
   readonly capabilities?: readonly string[];
+  /** `accept_files`, in the card as the reference sends it (wire spec §6.2). @default false */
+  readonly acceptFiles?: boolean;
+  /** `max_file_size` in bytes, in the card only when acceptFiles. */
+  readonly maxFileSize?: number;
 }
 
 export interface GatewayOptions {
@@ -49,7 +53,10 @@ export interface GatewayOptions {
   readonly certificate?: TlsServerCredentials;
   /** Every delivered inbound message. The ack waits for it (commit first, then return). */
   readonly onMessage?: (envelope: Envelope, session: ToqSession) => void | Promise<void>;
-  /** Every `message.cancel` for us (not acked, in order with the messages); see ToqSessionOptions.onNotice. */
+  /**
+   * Every `message.cancel` for us, and every `system.error` no send of ours was waiting for (not
+   * acked, in order with the messages); see ToqSessionOptions.onNotice.
+   */
   readonly onNotice?: (envelope: Envelope, session: ToqSession) => void | Promise<void>;
   /**
    * Serves plain HTTP and HTTPS on the port (local API, later A2A). Gets the HTTP server's
@@ -75,8 +82,13 @@ export interface Gateway {
   readonly endpoint: ToqEndpoint;
   readonly policy: PolicyEngine;
   readonly agents: readonly HostedAgent[];
-  /** Canonical address of agent `name` (default: the first agent). */
+  /** Canonical address of agent `name` (default: the first agent), an added one included. */
   addressOf(name?: string): string;
+  /**
+   * Hosts one more identity from now on (DESIGN §4: an A2A principal's derived identity), with an
+   * address on our port and a card like the configured agents'. Idempotent for the same key.
+   */
+  addAgent(agent: GatewayAgentOptions): HostedAgent;
   /**
    * Sends over the pooled session and, for messages on a thread, grants the peer a reply-only
    * pass on that thread first (so its answer gets through our approval or allowlist mode).
@@ -96,6 +108,15 @@ export async function startGateway(options: GatewayOptions): Promise<Gateway> {
   const holder: { endpoint?: ToqEndpoint } = {};
 
   const http = createHttpServer(options.httpHandler ?? answerHttp);
+  // The HTTP server never listens (sockets are handed to it), so node does not track its
+  // connections and closeAllConnections() finds none: they are tracked here, so that a closed
+  // gateway does not go on serving requests on a client's keep-alive connection.
+  const httpSockets = new Set<Socket>();
+  const toHttp = (socket: Socket): void => {
+    httpSockets.add(socket);
+    socket.once('close', () => httpSockets.delete(socket));
+    http.emit('connection', socket);
+  };
   http.headersTimeout = 10_000;
   http.requestTimeout = 30_000;
 
@@ -112,14 +133,14 @@ export async function startGateway(options: GatewayOptions): Promise<Gateway> {
       }
       void holder.endpoint.accept(socket, socket.remoteAddress);
     },
-    onOther: (socket) => http.emit('connection', socket),
+    onOther: (socket) => toHttp(socket),
   });
 
   const mux: Server = createMuxServer({
     ...(options.peekTimeoutMs !== undefined && { peekTimeoutMs: options.peekTimeoutMs }),
     admission: new ConnectionRateLimiter(),
     onTls: (socket) => tls.accept(socket),
-    onPlain: (socket) => http.emit('connection', socket),
+    onPlain: (socket) => toHttp(socket),
     log: log.child({ component: 'mux' }),
   });
   mux.listen(options.port ?? 9009, options.bindAddress ?? '0.0.0.0');
@@ -127,12 +148,13 @@ export async function startGateway(options: GatewayOptions): Promise<Gateway> {
   const port = (mux.address() as AddressInfo).port;
   const host = options.host ?? 'localhost';
 
-  const agents: HostedAgent[] = options.agents.map((agent) => ({
+  const hostedAgent = (agent: GatewayAgentOptions): HostedAgent => ({
     name: agent.name,
     identity: agent.identity,
     address: formatAddress(createAddress(host, agent.name, port)),
-    card: buildLocalCard({ name: agent.name, publicKeyText: agent.identity.publicKeyText, connectionMode: policy.mode, ...(agent.capabilities !== undefined && { capabilities: agent.capabilities }) }),
-  }));
+    card: buildLocalCard({ name: agent.name, publicKeyText: agent.identity.publicKeyText, connectionMode: policy.mode, ...(agent.capabilities !== undefined && { capabilities: agent.capabilities }), ...(agent.acceptFiles !== undefined && { acceptFiles: agent.acceptFiles }), ...(agent.maxFileSize !== undefined && { maxFileSize: agent.maxFileSize }) }),
+  });
+  const agents: HostedAgent[] = options.agents.map(hostedAgent);
 
   const decide = async (peer: DecidePeer): Promise<PolicyVerdictForSetup> => {
     const decision = policy.check({ publicKey: peer.publicKey, address: peer.address });
@@ -173,8 +195,14 @@ export async function startGateway(options: GatewayOptions): Promise<Gateway> {
     },
     ...(options.onNotice !== undefined && {
       onNotice: async (envelope: Envelope, session: ToqSession) => {
-        // The same rules as for messages: a reply-only peer may only cancel on its threads.
-        checkReplyOnly(envelope, session);
+        if (envelope.type === 'system.error') {
+          // It names our message by related_id, not a thread: a peer we only take replies from may
+          // still report on a message we sent it (DESIGN §5.2); a blocked one is not heard.
+          if (policy.check({ publicKey: session.peer.publicKey, address: session.peer.address }).verdict === 'reject') return;
+        } else {
+          // The same rules as for messages: a reply-only peer may only cancel on its threads.
+          checkReplyOnly(envelope, session);
+        }
         await options.onNotice!(envelope, session);
       },
     }),
@@ -192,9 +220,14 @@ export async function startGateway(options: GatewayOptions): Promise<Gateway> {
     policy,
     agents,
     addressOf: (name) => {
-      const agent = name === undefined ? agents[0] : agents.find((a) => a.name === name);
+      const agent = name === undefined ? agents[0] : (agents.find((a) => a.name === name) ?? endpoint.agent(name));
       if (!agent) throw new RangeError(`no agent named "${String(name)}"`);
       return canonicalAddress(agent.address);
+    },
+    addAgent: (agent) => {
+      const added = hostedAgent(agent);
+      endpoint.addAgent(added);
+      return endpoint.agent(agent.name);
     },
     send: async (target, fields, sendOptions = {}) => {
       if (fields.thread_id !== undefined && fields.type !== 'thread.close') {
@@ -208,6 +241,7 @@ export async function startGateway(options: GatewayOptions): Promise<Gateway> {
       await endpoint.close();
       http.close();
       http.closeAllConnections();
+      for (const socket of httpSockets) socket.destroy();
       await new Promise<void>((resolve) => (mux.listening ? mux.close(() => resolve()) : resolve()));
     },
   };

@@ -1,6 +1,7 @@
 // Starts the A2A gateway of the local agent (DESIGN §3 "local", §5.2): the SDK's SQL task store
 // in the workspace's SQLite file, the thread map, the bridge (executor + reply channel), the
-// request handler and the HTTP handler for the shared port. The daemon calls this when
+// request handler (behind the accept_files / max_file_size check) and the HTTP handler for the
+// shared port. The daemon calls this when
 // `a2a_enabled` is true (the reference's meaning: routes exist only then) and mounts
 // `httpHandler` behind the local API; `deliverReply` is the local API's reply-channel hook.
 
@@ -18,6 +19,8 @@ import { createA2aRequestHandler } from '../a2a/request-handler.js';
 import { openA2aTaskDatabase } from '../a2a/sql-task-store.js';
 import { A2aThreadStore } from './a2a-thread-store.js';
 import { LocalAgentBridge } from './local-agent-bridge.js';
+import { PrecheckedRequestHandler } from './send-precheck.js';
+import { checkA2aFileParts, type FileLimits } from './translate/file-limits.js';
 import type { LocalAgentPort, ReplyAccepted, ReplyRequest } from './local-agent-port.js';
 
 /** The A2A extension entry that ties the card to the agent's toq identity (DESIGN §4). */
@@ -49,6 +52,11 @@ export interface LocalA2aGatewayOptions {
   readonly webhookPolicy?: OutboundUrlPolicy;
   /** Push delivery limits (per-attempt timeout, attempts, backoff). @default push-notifications.ts constants */
   readonly pushDelivery?: Omit<PushDeliveryOptions, 'policy'>;
+  /**
+   * `accept_files` and `max_file_size` (DESIGN §5.2): raw file parts the agent does not take are
+   * refused before anything is stored. @default { acceptFiles: false } (the reference's default)
+   */
+  readonly fileLimits?: FileLimits;
 }
 
 export interface LocalA2aGatewayDeps {
@@ -59,6 +67,8 @@ export interface LocalA2aGatewayDeps {
   readonly publishedKeys?: () => readonly KeyObject[];
   readonly log: Logger;
   readonly now?: () => number;
+  /** Flushes gateway.db's WAL off the event loop (the daemon's WalSync); task saves wait for it. @default commits sync themselves */
+  readonly durable?: () => Promise<void>;
 }
 
 export interface LocalA2aGateway {
@@ -72,7 +82,7 @@ export interface LocalA2aGateway {
 export async function startLocalA2aGateway(options: LocalA2aGatewayOptions, deps: LocalA2aGatewayDeps): Promise<LocalA2aGateway> {
   const log = deps.log.child({ component: 'a2a' });
   const agent = deps.port.agentName;
-  const database = await openA2aTaskDatabase(options.dbPath);
+  const database = await openA2aTaskDatabase(options.dbPath, deps.durable === undefined ? {} : { durable: deps.durable });
   const threads = new A2aThreadStore(database.sqlite);
   const pushSender = new GuardedPushNotificationSender(database.pushStore, { ...options.pushDelivery, policy: options.webhookPolicy ?? { allowPrivate: false } }, { log: log.child({ component: 'a2a-push' }) });
   const bridge = new LocalAgentBridge({ ...(options.replyHoldMs !== undefined && { replyHoldMs: options.replyHoldMs }), ...(options.replyState !== undefined && { replyState: options.replyState }) }, {
@@ -110,7 +120,10 @@ export async function startLocalA2aGateway(options: LocalA2aGatewayOptions, deps
     push: { store: database.pushStore, sender: pushSender },
     ...(options.blockingTimeoutMs !== undefined && { blockingTimeoutMs: options.blockingTimeoutMs }),
   });
-  const httpHandler = createA2aHttpHandler({ requestHandler, card: () => Promise.resolve(card()), jwks, authenticate: auth.authenticate, tenant: agent }, { log });
+  // DESIGN §5.2: the agent's file limits are checked before the SDK stores anything.
+  const fileLimits = options.fileLimits ?? { acceptFiles: false };
+  const checked = new PrecheckedRequestHandler(requestHandler, (message) => checkA2aFileParts(message, fileLimits));
+  const httpHandler = createA2aHttpHandler({ requestHandler: checked, card: () => Promise.resolve(card()), jwks, authenticate: auth.authenticate, tenant: agent }, { log });
   log.info({ url: jsonRpcUrl, auth: auth.isRequired ? 'bearer' : 'none' }, 'A2A routes mounted');
   return {
     httpHandler,

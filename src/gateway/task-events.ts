@@ -2,7 +2,7 @@
 // local agent and the bridge of toq-upstream agents (one place for the SDK's merge rules).
 
 import { randomUUID } from 'node:crypto';
-import { Role, type Message, type StreamResponse, type TaskState } from '@a2a-js/sdk';
+import { Role, type ListTasksRequest, type ListTasksResponse, type Message, type StreamResponse, type Task, type TaskState } from '@a2a-js/sdk';
 import { AgentEvent, ResultManager, type AgentExecutionEvent, type ExecutionEventBus, type PushNotificationSender, type ServerCallContext, type TaskStore } from '@a2a-js/sdk/server';
 import { textPart } from './translate/plain-values.js';
 
@@ -30,12 +30,48 @@ export async function applyTaskEvents(
   bus: ExecutionEventBus | undefined,
   push?: PushNotificationSender,
 ): Promise<void> {
-  const results = new ResultManager(taskStore, context);
+  // The store gets the batch's final task once: one commit and one wait for the disk, not one per event.
+  const staged = new StagedSaves(taskStore);
+  const results = new ResultManager(staged, context);
   for (const event of events) {
     await results.processEvent(event);
     if (bus === undefined && push !== undefined) void push.send(toStreamResponse(event), context, structuredClone(results.getCurrentTask()));
   }
+  await staged.flush();
   if (bus !== undefined) for (const event of events) bus.publish(event);
+}
+
+/**
+ * A TaskStore view for one batch of events of one task: saves are kept, loads see the last kept
+ * task (the ResultManager re-loads before each event), and flush() saves the last one for real.
+ */
+class StagedSaves implements TaskStore {
+  #kept: { readonly task: Task; readonly context: ServerCallContext } | undefined;
+
+  constructor(private readonly store: TaskStore) {}
+
+  save(task: Task, context: ServerCallContext): Promise<void> {
+    // Kept as given: the ResultManager never changes a task once saved (it re-loads a copy first).
+    this.#kept = { task, context };
+    return Promise.resolve();
+  }
+
+  load(taskId: string, context: ServerCallContext): Promise<Task | undefined> {
+    const kept = this.#kept;
+    // A copy again: the ResultManager changes what it loads.
+    if (kept !== undefined && kept.task.id === taskId) return Promise.resolve(structuredClone(kept.task));
+    return this.store.load(taskId, context);
+  }
+
+  list(params: ListTasksRequest, context: ServerCallContext): Promise<ListTasksResponse> {
+    return this.store.list(params, context);
+  }
+
+  async flush(): Promise<void> {
+    const kept = this.#kept;
+    this.#kept = undefined;
+    if (kept !== undefined) await this.store.save(kept.task, kept.context);
+  }
 }
 
 /** An executor event as the wire's StreamResponse (the shape push deliveries carry). */

@@ -3,7 +3,9 @@
 // identity `bob` to the remote agent, and its answers into task updates. SendMessage → a durable
 // `message.send` (outbox) on the context's thread; replies, stream pieces and thread.close that
 // come back for `bob` → status, artifacts and states; a failed delivery → FAILED; CancelTask →
-// CANCELED at once and `message.cancel`. Every update is written to the task store first and then
+// CANCELED at once and `message.cancel`; a `system.error` about our message after its ack → FAILED;
+// raw file parts the remote agent's card does not allow → refused before anything is stored
+// (checkFileParts). Every update is written to the task store first and then
 // published on the task's live bus, if any, so late replies (also after a restart) still land.
 // When the remote agent is another toq-gateway's A2A agent (its card says `a2a-bridge/1`), the
 // lossless profile of DESIGN §5.1 is used instead: the whole A2A message goes out and the far
@@ -13,9 +15,10 @@
 
 import { randomUUID } from 'node:crypto';
 import type { Logger } from 'pino';
-import { StreamResponse, TaskState, type Task } from '@a2a-js/sdk';
+import { StreamResponse, TaskState, type Message, type Task } from '@a2a-js/sdk';
 import { AgentEvent, resolveUserScope, type AgentExecutionEvent, type AgentExecutor, type ExecutionEventBus, type PushNotificationSender, type RequestContext, type ServerCallContext, type TaskStore } from '@a2a-js/sdk/server';
 import { ownerCallContext } from '../a2a/call-context.js';
+import { canonicalAddress } from '../protocol/address.js';
 import type { Envelope } from '../protocol/envelope.js';
 import { isJsonObject, type JsonObject, type JsonValue } from '../protocol/json-value.js';
 import type { OutboxEntry } from '../store/outbox-record.js';
@@ -23,7 +26,8 @@ import { toToqMessageBody } from './translate/a2a-message.js';
 import { fromBridgeEventBody, toBridgeRequestBody, toNearEvent } from './translate/a2a-bridge.js';
 import { toA2aReply, toA2aReplyEvents } from './translate/a2a-reply.js';
 import { toToqCancel, type ToqCancelFields } from './translate/cancel-message.js';
-import { toA2aFailureText } from './translate/delivery-failure.js';
+import { toA2aFailureText, toA2aLateErrorText } from './translate/delivery-failure.js';
+import { checkA2aFileParts, toFileLimits, type FileLimitsCard } from './translate/file-limits.js';
 import { streamArtifactId, toA2aChunkEvent, toA2aStreamPiece } from './translate/stream-chunk.js';
 import { isInterruptedTaskState, isTerminalTaskState } from './translate/task-state.js';
 import { toToqThreadId } from './translate/thread-id.js';
@@ -38,11 +42,21 @@ export const DEFAULT_UPSTREAM_REPLY_HOLD_MS = 60 * 60_000;
  * published as `working`, as on the plain path.
  */
 export const BRIDGE_FIRST_EVENT_GRACE_MS = 1_500;
+/**
+ * A `system.error` about our message that no send was waiting for, while that message's attempt
+ * is still out: how long we wait for the attempt's outcome (the ack usually landed a moment
+ * before, and the outbox records it a turn later) before deciding it did not come after an ack.
+ * A little more than the default ack timeout (10 s).
+ */
+export const LATE_ERROR_ACK_WAIT_MS = 15_000;
 
 /** What the bridge needs from the daemon: the durable outbox and a best-effort direct send. */
 export interface ToqUpstreamPort {
-  /** Commits a `message.send` from hosted agent `agent` (DESIGN §7); returns once it is durable. */
-  enqueue(message: { agent: string; to: string; body: JsonObject; thread_id: string; id: string }): void;
+  /**
+   * Commits a `message.send` from hosted agent `agent` (DESIGN §7); resolves once it is durable
+   * (and so is every write made before the call), and only then does it leave.
+   */
+  enqueue(message: { agent: string; to: string; body: JsonObject; thread_id: string; id: string }): Promise<void>;
   /** Resolves when the entry is final or after `timeoutMs` (then with its current state). */
   waitForOutcome(id: string, timeoutMs: number): Promise<OutboxEntry | undefined>;
   /** The outbox entry as stored now. */
@@ -56,6 +70,18 @@ export interface ToqUpstreamPort {
    * `a2a-bridge/1`). False when it cannot be reached now: the plain profile always works.
    */
   isBridge(agent: string, target: string): Promise<boolean>;
+  /**
+   * The remote agent's toq card as `agent`'s session setup with `target` carried it (its
+   * accept_files and max_file_size, DESIGN §5.2), or undefined when it cannot be reached now.
+   * Absent: no card is known, only the frame limits raw parts.
+   */
+  peerCard?(agent: string, target: string): Promise<FileLimitsCard | undefined>;
+  /**
+   * DESIGN §4 (`a2a_principal_identities`): the toq identity that speaks for the authenticated
+   * `principal` when it calls hosted agent `agent`, registered (idempotently) so it can send and
+   * its replies reach this bridge; returns its agent name. Absent: every caller speaks as `agent`.
+   */
+  principalSender?(agent: string, principal: string): string;
 }
 
 export interface ToqUpstreamBridgeOptions {
@@ -97,6 +123,7 @@ export class ToqUpstreamBridge {
   readonly executor: AgentExecutor;
   readonly #agent: string;
   readonly #target: string;
+  readonly #targetCanonical: string;
   readonly #replyState: TaskState;
   readonly #holdMs: number;
   readonly #watchMs: number;
@@ -117,6 +144,7 @@ export class ToqUpstreamBridge {
   constructor(options: ToqUpstreamBridgeOptions, deps: ToqUpstreamBridgeDeps) {
     this.#agent = options.agent;
     this.#target = options.target;
+    this.#targetCanonical = canonicalAddress(options.target);
     this.#replyState = options.replyState ?? TaskState.TASK_STATE_COMPLETED;
     this.#holdMs = options.replyHoldMs ?? DEFAULT_UPSTREAM_REPLY_HOLD_MS;
     this.#watchMs = options.deliveryWatchMs;
@@ -151,6 +179,17 @@ export class ToqUpstreamBridge {
    * not open, or whose tasks have all finished, are dropped (and still acked).
    */
   receive(envelope: Envelope, peerAddress: string): Promise<void> {
+    // Only the remote agent answers for it: anyone else who learned a thread or envelope id (the
+    // hosted identity may be reachable in open mode) could otherwise complete or fail its tasks.
+    if (!this.#isTarget(peerAddress)) {
+      this.#log.warn({ id: envelope.id, type: envelope.type, peer: peerAddress, target: this.#target }, 'toq upstream: envelope from another agent than the remote one dropped');
+      return Promise.resolve();
+    }
+    // A system.error names our message by related_id, not a thread (wire spec §7).
+    if (envelope.type === 'system.error') {
+      this.#onPeerError(envelope, peerAddress);
+      return Promise.resolve();
+    }
     const threadId = envelope.thread_id;
     if (threadId === undefined) {
       this.#log.info({ id: envelope.id, type: envelope.type, peer: peerAddress }, 'toq upstream: message without a thread dropped');
@@ -167,6 +206,14 @@ export class ToqUpstreamBridge {
     return next;
   }
 
+  #isTarget(peerAddress: string): boolean {
+    try {
+      return canonicalAddress(peerAddress) === this.#targetCanonical;
+    } catch {
+      return false;
+    }
+  }
+
   async #receiveInOrder(envelope: Envelope, threadId: string): Promise<void> {
     switch (envelope.type) {
       case 'message.send':
@@ -179,6 +226,20 @@ export class ToqUpstreamBridge {
       default:
         this.#log.debug({ id: envelope.id, type: envelope.type }, 'toq upstream: envelope type ignored');
     }
+  }
+
+  /**
+   * DESIGN §5.2: refuses (throws the A2A error) a request whose raw file parts the remote agent
+   * would not take, before anything is stored or sent: its toq card's accept_files and
+   * max_file_size, and what fits in one frame. A lossless-profile peer (its A2A side states no
+   * file limits) and an agent that cannot be reached now get the frame limit only.
+   */
+  async checkFileParts(message: Message): Promise<void> {
+    // Plain messages need no probe of the remote agent.
+    if (!message.parts.some((part) => part.content?.$case === 'raw')) return;
+    const isBridge = await this.#port.isBridge(this.#agent, this.#target);
+    const card = isBridge ? undefined : await this.#port.peerCard?.(this.#agent, this.#target);
+    checkA2aFileParts(message, toFileLimits(card));
   }
 
   /** Releases every waiting executor (daemon shutdown); their tasks stay as stored. */
@@ -198,6 +259,7 @@ export class ToqUpstreamBridge {
     const generation = this.#tasks.generationOf(this.#agent, owner, ctx.contextId);
     const threadId = toToqThreadId({ agent: this.#agent, principal: owner, contextId: ctx.contextId, generation });
     const envelopeId = randomUUID();
+    const sender = this.#senderFor(context);
     const task: Task = ctx.task ?? {
       id: ctx.taskId,
       contextId: ctx.contextId,
@@ -206,7 +268,7 @@ export class ToqUpstreamBridge {
       history: [ctx.userMessage],
       metadata: undefined,
     };
-    this.#tasks.openTurn({ agent: this.#agent, owner, taskId: ctx.taskId, contextId: ctx.contextId, threadId, envelopeId }, nowMs);
+    this.#tasks.openTurn({ agent: this.#agent, owner, taskId: ctx.taskId, contextId: ctx.contextId, threadId, envelopeId, sender }, nowMs);
 
     let settle: () => void = () => undefined;
     const settled = new Promise<void>((resolve) => (settle = resolve));
@@ -217,7 +279,8 @@ export class ToqUpstreamBridge {
     timer.unref();
     try {
       const ids = { taskId: ctx.taskId, contextId: ctx.contextId };
-      const isBridge = await this.#port.isBridge(this.#agent, this.#target);
+      // The probe dials the session the message will use: the same sender (DESIGN §4).
+      const isBridge = await this.#port.isBridge(sender, this.#target);
       const start = [AgentEvent.task(task), this.#status(ctx.taskId, ctx.contextId, TaskState.TASK_STATE_WORKING)];
       if (isBridge && ctx.task === undefined) {
         // DESIGN §5.1: nothing is published until the far side answers (or the grace ends).
@@ -231,9 +294,10 @@ export class ToqUpstreamBridge {
       } else {
         await this.#apply(context, start, bus);
       }
-      // DESIGN §4: the hosted agent's identity is the sender; the body keeps the A2A ids.
+      // DESIGN §4: the hosted agent's identity (or the caller's derived one) is the sender; the
+      // body keeps the A2A ids and never names the principal.
       const body = isBridge ? toBridgeRequestBody(ctx.userMessage, ids) : toToqMessageBody(ctx.userMessage, ids);
-      this.#port.enqueue({ agent: this.#agent, to: this.#target, body, thread_id: threadId, id: envelopeId });
+      await this.#port.enqueue({ agent: sender, to: this.#target, body, thread_id: threadId, id: envelopeId });
       this.#watch(envelopeId);
       this.#log.debug({ taskId: ctx.taskId, threadId, id: envelopeId, to: this.#target }, 'toq upstream: A2A message queued');
       // Returning closes the bus (unless the task is interrupted): wait for the reply, within the hold.
@@ -253,7 +317,8 @@ export class ToqUpstreamBridge {
     if (row === undefined || !row.isOpen) return;
     this.#tasks.closeTurn(row, this.#now());
     this.#port.cancelQueued(row.envelopeId);
-    this.#port.sendControl(this.#agent, this.#target, toToqCancel(row.envelopeId, row.threadId)).then(
+    // From the identity that sent the message it cancels (the receiver matches it to that sender).
+    this.#port.sendControl(row.sender, this.#target, toToqCancel(row.envelopeId, row.threadId)).then(
       () => this.#log.debug({ taskId, cancelId: row.envelopeId }, 'toq upstream: message.cancel sent'),
       (err: unknown) => this.#log.info({ err, taskId, cancelId: row.envelopeId }, 'toq upstream: message.cancel not sent'),
     );
@@ -424,6 +489,78 @@ export class ToqUpstreamBridge {
       this.#log.info({ taskId: row.taskId, id: entry.id, status: entry.status }, 'toq upstream: task failed, message not delivered');
     }
     this.#endTurn(row);
+  }
+
+  /**
+   * DESIGN §4: with `a2a_principal_identities` (the port offers principalSender), an authenticated
+   * caller speaks with its own derived identity; anonymous callers, who share one scope, speak as
+   * the hosted agent. The principal is the SDK's user name, which is also the task's owner
+   * (resolveUserScope), so a restart derives the same identity from the stored owner.
+   */
+  #senderFor(context: ServerCallContext): string {
+    const user = context.user;
+    if (this.#port.principalSender === undefined || user?.isAuthenticated !== true || user.userName === '') return this.#agent;
+    return this.#port.principalSender(this.#agent, user.userName);
+  }
+
+  /**
+   * A `system.error` that answered none of our sends waiting for an ack (the session hands those
+   * over as notices). One that names the message of a task still waiting on it, and came after
+   * the peer acked that message, fails the task with the error text (DESIGN §5.2); see
+   * toA2aLateErrorText for the codes. Before the ack the outbox decides (a refusal fails the task
+   * through its failed outcome; the reference's agent_unavailable-then-ack counts as delivered):
+   * an error while the message is still queued answers an attempt we stopped waiting for. Not
+   * awaited by the session: waiting for the outcome of an attempt under way must not hold its acks.
+   */
+  #onPeerError(envelope: Envelope, peerAddress: string): void {
+    const body = isJsonObject(envelope.body) ? envelope.body : {};
+    const related = body['related_id'];
+    const error = { code: typeof body['code'] === 'string' ? body['code'] : 'unknown', message: typeof body['message'] === 'string' ? body['message'] : '' };
+    const row = typeof related === 'string' ? this.#tasks.findByEnvelope(this.#agent, related) : undefined;
+    if (row === undefined || !row.isOpen) {
+      // About no message of ours, or a task that has finished (a terminal state stays terminal).
+      this.#log.info({ id: envelope.id, related, code: error.code, peer: peerAddress }, 'toq upstream: system.error for no waiting task ignored');
+      return;
+    }
+    const text = toA2aLateErrorText(error, this.#target);
+    if (text === undefined) {
+      this.#log.info({ id: envelope.id, related, code: error.code, taskId: row.taskId }, 'toq upstream: system.error counts as delivered');
+      return;
+    }
+    this.#failAfterAck(row, text, error.code).catch((err: unknown) => this.#log.warn({ err, taskId: row.taskId, related }, 'toq upstream: late system.error not applied'));
+  }
+
+  async #failAfterAck(row: UpstreamTaskRow, text: string, code: string): Promise<void> {
+    let entry = this.#port.outboxEntry(row.envelopeId);
+    if (entry?.status === 'sending') entry = await this.#port.waitForOutcome(row.envelopeId, LATE_ERROR_ACK_WAIT_MS);
+    if (this.#isClosed) return;
+    if (entry?.status !== 'delivered') {
+      // Failed or expired: #failDelivery reports it. Queued: no ack yet, the next attempt decides.
+      this.#log.info({ taskId: row.taskId, id: row.envelopeId, code, status: entry?.status }, 'toq upstream: system.error before any ack left to the outbox');
+      return;
+    }
+    const current = this.#tasks.findByEnvelope(this.#agent, row.envelopeId);
+    if (current === undefined || !current.isOpen) return;
+    const failed = this.#status(current.taskId, current.contextId, TaskState.TASK_STATE_FAILED, text);
+    const live = this.#live.get(current.taskId);
+    if (live?.held !== undefined) {
+      // Lossless profile: the task nobody has seen yet (DESIGN §5.1) appears with its failure.
+      const held = live.held;
+      clearTimeout(held.timer);
+      live.held = undefined;
+      await this.#apply(contextOf(current), [AgentEvent.task(held.task), failed], live.bus);
+    } else {
+      await live?.published;
+      const task = await this.#taskStore.load(current.taskId, contextOf(current));
+      if (task === undefined || isTerminalTaskState(task.status?.state ?? TaskState.TASK_STATE_UNSPECIFIED)) {
+        this.#log.info({ taskId: current.taskId, code }, 'toq upstream: system.error after the task ended ignored');
+        this.#endTurn(current);
+        return;
+      }
+      await this.#apply(contextOf(current), [failed], live?.bus);
+    }
+    this.#log.info({ taskId: current.taskId, id: current.envelopeId, code }, 'toq upstream: task failed, the remote agent reported an error after its ack');
+    this.#endTurn(current);
   }
 
   #endTurn(row: UpstreamTaskRow): void {

@@ -18,6 +18,7 @@ import { createA2aRequestHandler } from '../a2a/request-handler.js';
 import { openA2aTaskDatabase } from '../a2a/sql-task-store.js';
 import type { Envelope } from '../protocol/envelope.js';
 import { API_KEY_PRINCIPAL, TOQ_IDENTITY_EXTENSION_URI } from './local-a2a-gateway.js';
+import { PrecheckedRequestHandler } from './send-precheck.js';
 import { ToqUpstreamBridge, type ToqUpstreamPort } from './toq-upstream-bridge.js';
 import { UpstreamTaskStore } from './toq-upstream-task-store.js';
 
@@ -63,6 +64,8 @@ export interface ToqUpstreamGatewayDeps {
   identity(name: string): { readonly address: string; readonly publicKey: string; readonly signingKey: CardSigningKey };
   readonly log: Logger;
   readonly now?: () => number;
+  /** Flushes gateway.db's WAL off the event loop (the daemon's WalSync); task saves wait for it. @default commits sync themselves */
+  readonly durable?: () => Promise<void>;
 }
 
 export interface ToqUpstreamGateway {
@@ -75,8 +78,9 @@ export interface ToqUpstreamGateway {
 
 export async function startToqUpstreamGateway(options: ToqUpstreamGatewayOptions, deps: ToqUpstreamGatewayDeps): Promise<ToqUpstreamGateway> {
   const log = deps.log.child({ component: 'a2a-toq-upstream' });
-  const database = await openA2aTaskDatabase(options.dbPath);
-  const tasks = new UpstreamTaskStore(database.sqlite);
+  const database = await openA2aTaskDatabase(options.dbPath, deps.durable === undefined ? {} : { durable: deps.durable });
+  // With the daemon's WAL flush, the map's writes leave the disk sync to the flush that follows each.
+  const tasks = new UpstreamTaskStore(database.sqlite, { deferSync: deps.durable !== undefined });
   // One sender for all these agents: configs are keyed by tenant (= agent) in the shared store.
   const pushSender = new GuardedPushNotificationSender(database.pushStore, { ...options.pushDelivery, policy: options.webhookPolicy ?? { allowPrivate: false } }, { log: log.child({ component: 'a2a-push' }) });
   const auth = createA2aAuth({ apiKeys: options.apiKey === undefined ? [] : [{ key: options.apiKey, principal: API_KEY_PRINCIPAL }], ...(options.jwt !== undefined && { jwt: options.jwt }) }, { log });
@@ -126,7 +130,9 @@ export async function startToqUpstreamGateway(options: ToqUpstreamGatewayOptions
       push: { store: database.pushStore, sender: pushSender },
       ...(blockingTimeoutMs !== undefined && { blockingTimeoutMs }),
     });
-    httpHandlers.set(agent.name, createA2aHttpHandler({ requestHandler, card: () => Promise.resolve(card()), jwks, authenticate: auth.authenticate, tenant: agent.name }, { log: agentLog }));
+    // DESIGN §5.2: raw file parts the remote agent would not take are refused before anything is stored.
+    const checked = new PrecheckedRequestHandler(requestHandler, (message) => bridge.checkFileParts(message));
+    httpHandlers.set(agent.name, createA2aHttpHandler({ requestHandler: checked, card: () => Promise.resolve(card()), jwks, authenticate: auth.authenticate, tenant: agent.name }, { log: agentLog }));
     receivers.set(agent.name, (envelope, peerAddress) => bridge.receive(envelope, peerAddress));
     bridge.recover();
     bridges.push(bridge);

@@ -2,12 +2,16 @@
 // (DESIGN §3 "toq upstream", §5.2, §7): for each task, the thread and the envelope id of its
 // current turn (the remote agent may name it in reply_to; the outbox knows its delivery by it),
 // whether it still waits for a reply, and how many stream chunks it has had (the first becomes
-// `append: false`). Also the thread generation of each (agent, owner, contextId). Kept in the
+// `append: false`), and which of our toq identities sent it (the hosted agent, or the caller's
+// derived identity with a2a_principal_identities, DESIGN §4). Also the thread generation of each
+// (agent, owner, contextId). Kept in the
 // workspace's gateway.db next to the SDK's task table, so a reply after a restart finds its task.
 // Synchronous (better-sqlite3): a call that returns has committed. Its own tables, apart from the
 // local agent's (a2a-thread-store.ts).
 
-import type Database from 'better-sqlite3';
+import { existsSync } from 'node:fs';
+import Database from 'better-sqlite3';
+import { CommitWithoutSync } from '../store/commit-without-sync.js';
 
 export interface UpstreamTaskRow {
   /** The hosted agent's name (the A2A tenant). */
@@ -19,6 +23,12 @@ export interface UpstreamTaskRow {
   readonly threadId: string;
   /** The id of the `message.send` that opened the current turn (the outbox entry's id). */
   readonly envelopeId: string;
+  /**
+   * The toq agent name that sent the turn's message and so receives the replies: the hosted agent
+   * (`agent`), or the caller's derived identity (`a2a-…`, DESIGN §4). Cancel and the lossless
+   * probe use the same one.
+   */
+  readonly sender: string;
   readonly isOpen: boolean;
   /** Stream chunks applied to this turn so far. */
   readonly chunks: number;
@@ -32,6 +42,8 @@ interface RawRow {
   context_id: string;
   thread_id: string;
   envelope_id: string;
+  /** NULL in rows written before the column existed: the hosted agent sent them. */
+  sender: string | null;
   is_open: number;
   chunks: number;
   created_at_ms: number;
@@ -45,6 +57,7 @@ CREATE TABLE IF NOT EXISTS a2a_toq_upstream_tasks (
   context_id TEXT NOT NULL,
   thread_id TEXT NOT NULL,
   envelope_id TEXT NOT NULL,
+  sender TEXT,
   is_open INTEGER NOT NULL,
   chunks INTEGER NOT NULL DEFAULT 0,
   created_at_ms INTEGER NOT NULL,
@@ -64,17 +77,28 @@ CREATE TABLE IF NOT EXISTS a2a_toq_upstream_contexts (
 
 export class UpstreamTaskStore {
   readonly #stmts;
+  /** With deferSync: writes commit without syncing. */
+  readonly #withoutSync: CommitWithoutSync | undefined;
 
-  constructor(db: Database.Database) {
+  /**
+   * @param options.deferSync writes commit without syncing: every one of them is followed by a
+   * WAL flush (WalSync) before anything depends on it — openTurn by the outbox entry's durable
+   * commit, the others by the daemon's flush before it acks the envelope that caused them (and a
+   * lost closeTurn only leaves a turn open that the next reply closes).
+   */
+  constructor(db: Database.Database, options: { readonly deferSync?: boolean } = {}) {
+    this.#withoutSync = options.deferSync === true ? new CommitWithoutSync(db) : undefined;
     db.exec(SCHEMA);
+    // Tables created before `sender` existed get it (NULL = the hosted agent).
+    if (!hasSenderColumn(db)) db.exec('ALTER TABLE a2a_toq_upstream_tasks ADD COLUMN sender TEXT');
     this.#stmts = {
       generation: db.prepare<[string, string, string], { generation: number }>('SELECT generation FROM a2a_toq_upstream_contexts WHERE agent = ? AND owner = ? AND context_id = ?'),
       bump: db.prepare<[string, string, string]>(
         'INSERT INTO a2a_toq_upstream_contexts (agent, owner, context_id, generation) VALUES (?, ?, ?, 1) ON CONFLICT (agent, owner, context_id) DO UPDATE SET generation = generation + 1',
       ),
-      open: db.prepare<[string, string, string, string, string, string, number, number]>(
-        `INSERT INTO a2a_toq_upstream_tasks (agent, owner, task_id, context_id, thread_id, envelope_id, is_open, chunks, created_at_ms, updated_at_ms) VALUES (?, ?, ?, ?, ?, ?, 1, 0, ?, ?)
-         ON CONFLICT (agent, owner, task_id) DO UPDATE SET thread_id = excluded.thread_id, envelope_id = excluded.envelope_id, is_open = 1, chunks = 0, updated_at_ms = excluded.updated_at_ms`,
+      open: db.prepare<[string, string, string, string, string, string, string, number, number]>(
+        `INSERT INTO a2a_toq_upstream_tasks (agent, owner, task_id, context_id, thread_id, envelope_id, sender, is_open, chunks, created_at_ms, updated_at_ms) VALUES (?, ?, ?, ?, ?, ?, ?, 1, 0, ?, ?)
+         ON CONFLICT (agent, owner, task_id) DO UPDATE SET thread_id = excluded.thread_id, envelope_id = excluded.envelope_id, sender = excluded.sender, is_open = 1, chunks = 0, updated_at_ms = excluded.updated_at_ms`,
       ),
       close: db.prepare<[number, string, string, string]>('UPDATE a2a_toq_upstream_tasks SET is_open = 0, updated_at_ms = ? WHERE agent = ? AND owner = ? AND task_id = ?'),
       chunk: db.prepare<[number, string, string, string]>('UPDATE a2a_toq_upstream_tasks SET chunks = chunks + 1, updated_at_ms = ? WHERE agent = ? AND owner = ? AND task_id = ?'),
@@ -93,22 +117,22 @@ export class UpstreamTaskStore {
 
   /** After a thread.close: the next turn in this context starts a new thread. */
   bumpGeneration(agent: string, owner: string, contextId: string): void {
-    this.#stmts.bump.run(agent, owner, contextId);
+    this.#write(() => this.#stmts.bump.run(agent, owner, contextId));
   }
 
   /** A task starts (or continues) a turn on `threadId`, waiting for a reply. */
   openTurn(row: Omit<UpstreamTaskRow, 'isOpen' | 'chunks' | 'createdAtMs'>, nowMs: number): void {
-    this.#stmts.open.run(row.agent, row.owner, row.taskId, row.contextId, row.threadId, row.envelopeId, nowMs, nowMs);
+    this.#write(() => this.#stmts.open.run(row.agent, row.owner, row.taskId, row.contextId, row.threadId, row.envelopeId, row.sender, nowMs, nowMs));
   }
 
   /** The task waits for nothing more (terminal, interrupted, or canceled). */
   closeTurn(row: Pick<UpstreamTaskRow, 'agent' | 'owner' | 'taskId'>, nowMs: number): void {
-    this.#stmts.close.run(nowMs, row.agent, row.owner, row.taskId);
+    this.#write(() => this.#stmts.close.run(nowMs, row.agent, row.owner, row.taskId));
   }
 
   /** Counts one applied stream chunk of the task's current turn. */
   countChunk(row: Pick<UpstreamTaskRow, 'agent' | 'owner' | 'taskId'>, nowMs: number): void {
-    this.#stmts.chunk.run(nowMs, row.agent, row.owner, row.taskId);
+    this.#write(() => this.#stmts.chunk.run(nowMs, row.agent, row.owner, row.taskId));
   }
 
   /** Tasks of `agent` waiting for a reply on this thread, oldest first. */
@@ -137,6 +161,41 @@ export class UpstreamTaskStore {
     const raw = this.#stmts.byEnvelope.get(agent, envelopeId);
     return raw === undefined ? undefined : fromRaw(raw);
   }
+
+  #write(run: () => unknown): void {
+    if (this.#withoutSync === undefined) run();
+    else this.#withoutSync.run(run);
+  }
+}
+
+/** A derived sender of an open turn (DESIGN §4): it must answer for replies again after a restart. */
+export interface OpenDerivedSender {
+  readonly agent: string;
+  readonly owner: string;
+  readonly sender: string;
+}
+
+/**
+ * The derived senders (sender ≠ agent) of every open turn in the gateway.db at `dbPath`, read
+ * before the daemon opens its port, so a late reply to one of them is never refused as addressed
+ * to an unknown agent. Empty when the file or the table does not exist yet.
+ */
+export function readOpenDerivedSenders(dbPath: string): OpenDerivedSender[] {
+  if (!existsSync(dbPath)) return [];
+  const db = new Database(dbPath, { fileMustExist: true });
+  try {
+    const table = db.prepare("SELECT 1 FROM sqlite_master WHERE type = 'table' AND name = 'a2a_toq_upstream_tasks'").get();
+    if (table === undefined || !hasSenderColumn(db)) return [];
+    return db
+      .prepare<[], OpenDerivedSender>('SELECT DISTINCT agent, owner, sender FROM a2a_toq_upstream_tasks WHERE is_open = 1 AND sender IS NOT NULL AND sender <> agent ORDER BY agent, owner')
+      .all();
+  } finally {
+    db.close();
+  }
+}
+
+function hasSenderColumn(db: Database.Database): boolean {
+  return db.prepare<[], { name: string }>('PRAGMA table_info(a2a_toq_upstream_tasks)').all().some((c) => c.name === 'sender');
 }
 
 function fromRaw(r: RawRow): UpstreamTaskRow {
@@ -147,6 +206,7 @@ function fromRaw(r: RawRow): UpstreamTaskRow {
     contextId: r.context_id,
     threadId: r.thread_id,
     envelopeId: r.envelope_id,
+    sender: r.sender ?? r.agent,
     isOpen: r.is_open === 1,
     chunks: r.chunks,
     createdAtMs: r.created_at_ms,

@@ -1,7 +1,9 @@
 // Group commit: store writes requested in the same turn of the event loop run in one
 // transaction, so N messages cost one fsync instead of N (with synchronous=FULL an fsync is the
 // dominant cost of a commit, and better-sqlite3 blocks the event loop while it runs). Each caller
-// still learns about its own write only after that transaction has committed.
+// still learns about its own write only after that transaction has committed — and, given
+// `durable` (wal-sync.ts), only after it is on disk: the transaction then commits without
+// syncing and the flush runs off the event loop.
 
 export type Transaction = <T>(fn: () => T) => T;
 
@@ -15,8 +17,14 @@ export class GroupCommit {
   private queue: Pending[] = [];
   private isScheduled = false;
 
-  /** @param transaction runs a function in one transaction (nested calls become savepoints) */
-  constructor(private readonly transaction: Transaction) {}
+  /**
+   * @param transaction runs a function in one transaction (nested calls become savepoints)
+   * @param durable makes every commit so far durable; the batch's callers wait for it
+   */
+  constructor(
+    private readonly transaction: Transaction,
+    private readonly durable?: () => Promise<void>,
+  ) {}
 
   /** Runs `op` in the next batch; resolves with its result once the batch has committed. */
   run<T>(op: () => T): Promise<T> {
@@ -50,10 +58,16 @@ export class GroupCommit {
       for (const pending of batch) pending.reject(err);
       return;
     }
-    batch.forEach((pending, i) => {
-      const result = results[i]!;
-      if (result.ok) pending.resolve(result.value);
-      else pending.reject(result.err);
+    const settle = (): void =>
+      batch.forEach((pending, i) => {
+        const result = results[i]!;
+        if (result.ok) pending.resolve(result.value);
+        else pending.reject(result.err);
+      });
+    if (this.durable === undefined) return settle();
+    this.durable().then(settle, (err: unknown) => {
+      // Committed, but not known to be on disk: nobody may be told it is.
+      for (const pending of batch) pending.reject(err);
     });
   }
 }

@@ -15,6 +15,7 @@ import type { MessageType } from '../protocol/message-types.js';
 import type { PeerRecord } from './peer-record.js';
 import { checkClaimOptions, checkLimit, DEFAULT_OUTBOX_LIST_LIMIT } from './store-limits.js';
 import { StoreError } from './store-error.js';
+import { CommitWithoutSync } from './commit-without-sync.js';
 
 export interface SqliteStoreOptions {
   /** The database file; created (mode 0600, parent 0700) when missing. */
@@ -77,8 +78,8 @@ export function openSqliteStore(options: SqliteStoreOptions): SqliteStore {
 export class SqliteStore implements GatewayStore {
   readonly path: string;
   private readonly db: Database.Database;
-  /** The configured commit mode; transactionWithoutSync() lowers it for one commit. */
-  private syncMode: 'FULL' | 'NORMAL' = 'FULL';
+  /** transactionWithoutSync(): commits that leave the sync to a later one (or to WalSync). */
+  private readonly withoutSync: CommitWithoutSync;
   private readonly now: () => number;
   private readonly stmt: ReturnType<typeof prepareStatements>;
   private readonly tx: {
@@ -104,11 +105,11 @@ export class SqliteStore implements GatewayStore {
       db.pragma(`busy_timeout = ${Math.max(0, Math.trunc(options.busyTimeoutMs ?? 5_000))}`);
       const mode = db.pragma('journal_mode = WAL', { simple: true });
       if (mode !== 'wal') throw new StoreError('store_failed', `could not switch ${options.path} to WAL (journal_mode is ${String(mode)})`);
-      this.syncMode = options.synchronous === 'normal' ? 'NORMAL' : 'FULL';
-      db.pragma(`synchronous = ${this.syncMode}`);
+      db.pragma(`synchronous = ${options.synchronous === 'normal' ? 'NORMAL' : 'FULL'}`);
       migrate(db, options.migrations ?? MIGRATIONS, this.now());
       this.db = db;
       this.stmt = prepareStatements(db);
+      this.withoutSync = new CommitWithoutSync(db);
     } catch (err) {
       db?.close();
       throw asStoreError(err, `cannot open store ${options.path}`);
@@ -305,14 +306,7 @@ export class SqliteStore implements GatewayStore {
 
   transactionWithoutSync<T>(fn: () => T): T {
     if (!this.db.open) throw new StoreError('store_closed', 'cannot run a transaction: the store is closed');
-    // Inside an outer transaction the outer commit decides; the pragma only affects commits.
-    if (this.db.inTransaction || this.syncMode === 'NORMAL') return this.db.transaction(fn)();
-    this.db.pragma('synchronous = NORMAL');
-    try {
-      return this.db.transaction(fn)();
-    } finally {
-      this.db.pragma(`synchronous = ${this.syncMode}`);
-    }
+    return this.withoutSync.run(() => this.db.transaction(fn)());
   }
 
   close(): void {

@@ -101,6 +101,21 @@ export class ToqEndpoint {
   }
 
   /**
+   * Adds an identity at run time (DESIGN §4: an A2A principal's derived identity): from now on it
+   * can dial (its own pooled sessions) and inbound handshakes may name it as `target_agent`.
+   * Adding the same name with the same key again is a no-op; another key under a taken name is a
+   * RangeError (rotation is rotateIdentity's job).
+   */
+  addAgent(agent: HostedAgent): void {
+    const current = this.agents.get(agent.name);
+    if (current !== undefined) {
+      if (current.identity.publicKeyText === agent.identity.publicKeyText) return;
+      throw new RangeError(`agent "${agent.name}" is already hosted with another key`);
+    }
+    this.agents.set(agent.name, agent);
+  }
+
+  /**
    * Key rotation: new sessions of `agentName`, both ways, use `identity` (the reference keeps the
    * old key for inbound connections until a restart, spec §21 item 12); its open sessions, which
    * were authenticated with the old key, are closed gracefully.

@@ -98,8 +98,10 @@ export interface ToqSessionOptions {
    */
   readonly onEnvelope?: (envelope: Envelope, session: ToqSession) => void | Promise<void>;
   /**
-   * Called for the unacked types a receiver acts on (`message.cancel`), in arrival order with the
-   * deliveries (a cancel never overtakes what it cancels). Nothing is answered; errors are logged.
+   * Called for the unacked types a receiver acts on, in arrival order with the deliveries (a
+   * cancel never overtakes what it cancels): `message.cancel`, and a `system.error` that answers
+   * none of our sends waiting here for an ack (one about a message the peer acked already, or sent
+   * on another session: DESIGN §5.2). Nothing is answered; errors are logged.
    */
   readonly onNotice?: (envelope: Envelope, session: ToqSession) => void | Promise<void>;
 }
@@ -459,18 +461,7 @@ export class ToqSession {
         });
         return;
       case 'message.cancel':
-        if (this.onNotice !== undefined) {
-          const onNotice = this.onNotice;
-          this.enqueueInbound(async () => {
-            try {
-              await onNotice(envelope, this);
-            } catch (err) {
-              this.log.info({ err, id: envelope.id, type: envelope.type, peer: this.peer.address }, 'notice not applied');
-            }
-          });
-          return;
-        }
-        this.log.debug({ id: envelope.id, type: envelope.type }, 'notice ignored');
+        this.onNoticeEnvelope(envelope);
         return;
       default:
         if (isAckedType(envelope.type)) {
@@ -549,7 +540,26 @@ export class ToqSession {
     this.log.info({ id: envelope.id, code, related, peer: this.peer.address }, 'system.error from peer');
     if (typeof related === 'string' && this.pendingAcks.has(related)) {
       this.settleAck(related, { status: 'error', id: related, code, message, error: envelope });
+      return;
     }
+    // No send waits for it here: the receiver may still act on it (DESIGN §5.2).
+    this.onNoticeEnvelope(envelope);
+  }
+
+  /** Hands an unacked envelope the receiver acts on to onNotice, in order with the deliveries. */
+  private onNoticeEnvelope(envelope: Envelope): void {
+    const onNotice = this.onNotice;
+    if (onNotice === undefined) {
+      this.log.debug({ id: envelope.id, type: envelope.type }, 'notice ignored');
+      return;
+    }
+    this.enqueueInbound(async () => {
+      try {
+        await onNotice(envelope, this);
+      } catch (err) {
+        this.log.info({ err, id: envelope.id, type: envelope.type, peer: this.peer.address }, 'notice not applied');
+      }
+    });
   }
 
   private settleAck(id: string, outcome: SendOutcome | undefined, err?: Error): void {

@@ -19,7 +19,7 @@ import { expect } from 'vitest';
 import { CancelTaskRequest, Message, Part, Role, StreamResponse, Task, TaskState, taskStateFromJSON, type SendMessageRequest } from '@a2a-js/sdk';
 import { LegacyJsonRpcTransport } from '@a2a-js/sdk/compat/v0_3/client';
 import { LegacyJsonRpcTransportHandler } from '@a2a-js/sdk/compat/v0_3/server';
-import { AgentEvent, ServerCallContext, type A2ARequestHandler, type AgentExecutionEvent } from '@a2a-js/sdk/server';
+import { AgentEvent, JsonRpcTransportHandler, ServerCallContext, type A2ARequestHandler, type AgentExecutionEvent } from '@a2a-js/sdk/server';
 import * as jsonParse from '../../src/protocol/json-parse.js';
 import type { JsonValue } from '../../src/protocol/json-value.js';
 import * as a2aBridge from '../../src/gateway/translate/a2a-bridge.js';
@@ -27,6 +27,7 @@ import * as a2aMessage from '../../src/gateway/translate/a2a-message.js';
 import * as a2aReply from '../../src/gateway/translate/a2a-reply.js';
 import * as cancelMessage from '../../src/gateway/translate/cancel-message.js';
 import * as deliveryFailure from '../../src/gateway/translate/delivery-failure.js';
+import * as fileLimits from '../../src/gateway/translate/file-limits.js';
 import * as streamChunk from '../../src/gateway/translate/stream-chunk.js';
 import * as taskState from '../../src/gateway/translate/task-state.js';
 import * as threadId from '../../src/gateway/translate/thread-id.js';
@@ -43,6 +44,7 @@ export interface Translators {
   readonly 'a2a-reply': typeof a2aReply;
   readonly 'cancel-message': typeof cancelMessage;
   readonly 'delivery-failure': typeof deliveryFailure;
+  readonly 'file-limits': typeof fileLimits;
   readonly 'stream-chunk': typeof streamChunk;
   readonly 'task-state': typeof taskState;
   readonly 'thread-id': typeof threadId;
@@ -58,6 +60,7 @@ export const SOURCE_TRANSLATORS: Translators = {
   'a2a-reply': a2aReply,
   'cancel-message': cancelMessage,
   'delivery-failure': deliveryFailure,
+  'file-limits': fileLimits,
   'stream-chunk': streamChunk,
   'task-state': taskState,
   'thread-id': threadId,
@@ -123,6 +126,13 @@ interface A2aCase extends BaseCase {
   readonly ignoredState?: string;
   readonly pieces?: ReadonlyArray<{ readonly type: string; readonly body?: unknown }>;
   readonly failure?: deliveryFailure.DeliveryFailure;
+  /** late-error: the peer's system.error; `delivered` when it fails nothing. */
+  readonly error?: deliveryFailure.PeerError;
+  readonly delivered?: boolean;
+  /** file-limits / card-file-limits. */
+  readonly limits?: fileLimits.FileLimits;
+  readonly card?: fileLimits.FileLimitsCard;
+  readonly fill?: ReadonlyArray<{ readonly part: number; readonly bytes: number }>;
   readonly target?: string;
   readonly text?: string;
   readonly turn?: { readonly taskId: string; readonly envelopeId: string; readonly threadId: string };
@@ -263,6 +273,27 @@ async function runA2aCase(t: Translators, c: A2aCase, shape: Shape): Promise<voi
       expect(await eventsAs(shape, [statusEvent(taskStateFromJSON(c.state), text)])).toEqual(need(side(c, shape), 'events', c.id));
       return;
     }
+    case 'late-error': {
+      const text = t['delivery-failure'].toA2aLateErrorText(c.error!, c.target!);
+      if (c.delivered === true) {
+        expect(text).toBeUndefined();
+        return;
+      }
+      expect(text).toBe(c.text);
+      expect(await eventsAs(shape, [statusEvent(taskStateFromJSON(c.state), text)])).toEqual(need(side(c, shape), 'events', c.id));
+      return;
+    }
+    case 'file-limits': {
+      const a2a = side(c, shape);
+      const message = withFill(shape, a2a['message'], c.fill ?? []);
+      const answer = await sendAs(shape, message, (m) => t['file-limits'].checkA2aFileParts(m, c.limits!));
+      if (a2a['accepted'] === true) expect(answer.error, `case ${c.id} must be accepted`).toBeUndefined();
+      else expect(answer.error === undefined ? undefined : { code: answer.error.code, message: answer.error.message }).toEqual(need(a2a, 'error', c.id));
+      return;
+    }
+    case 'card-file-limits':
+      expect(t['file-limits'].toFileLimits(c.card)).toEqual(c.limits);
+      return;
     case 'cancel': {
       const a2a = side(c, shape);
       const taskId = shape === 'v1' ? CancelTaskRequest.fromJSON(a2a['request']).id : await v03ToV1CancelId(a2a['params']);
@@ -536,6 +567,34 @@ async function v03ToV1Message(message: unknown): Promise<Message> {
   const answer = await handler.handle({ jsonrpc: '2.0', id: 1, method: 'message/send', params: { message } }, new ServerCallContext());
   if (received?.message === undefined) throw new Error(`the v0.3 handler did not pass the message on: ${JSON.stringify(answer)}`);
   return received.message;
+}
+
+/** A fixture message with its `fill` parts' bytes written in: `bytes` zero bytes, base64 (v1 `raw`, v03 `file.bytes`). */
+function withFill(shape: Shape, message: unknown, fill: ReadonlyArray<{ readonly part: number; readonly bytes: number }>): unknown {
+  const copy = structuredClone(message) as { parts: Obj[] };
+  for (const f of fill) {
+    const part = copy.parts[f.part];
+    if (part === undefined) throw new Error(`fill names part ${f.part}, which the message does not have`);
+    const base64 = Buffer.alloc(f.bytes).toString('base64');
+    if (shape === 'v1') part['raw'] = base64;
+    else (part['file'] as Obj)['bytes'] = base64;
+  }
+  return copy;
+}
+
+/**
+ * A SendMessage through the SDK's JSON-RPC handler of the shape (v1.0 `SendMessage`, v0.3
+ * `message/send`), the agent behind it running `check` on the message it is given first: the
+ * answer as the client gets it.
+ */
+async function sendAs(shape: Shape, message: unknown, check: (message: Message) => void): Promise<{ error?: { code: number; message: string } }> {
+  const agent = fakeAgent({ onSend: (request) => check(request.message!) });
+  const answer =
+    shape === 'v1'
+      ? await new JsonRpcTransportHandler(agent).handle({ jsonrpc: '2.0', id: 1, method: 'SendMessage', params: { message } }, new ServerCallContext())
+      : await new LegacyJsonRpcTransportHandler(agent).handle({ jsonrpc: '2.0', id: 1, method: 'message/send', params: { message } }, new ServerCallContext());
+  if (Symbol.asyncIterator in answer) throw new Error('the handler answered a send with a stream');
+  return answer as { error?: { code: number; message: string } };
 }
 
 /** A v0.3 `tasks/cancel` as the gateway's A2A handler receives it: the task id. */

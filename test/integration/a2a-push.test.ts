@@ -223,10 +223,12 @@ describe('push notifications on a daemon with a2a_webhook_allow_private = true',
       expect(after.configs.map((c) => c.id)).toEqual([second.id]);
       await expect(client.getTaskPushNotificationConfig({ tenant: '', taskId: task.id, id: first.id })).rejects.toThrow();
       await expect(client.listTaskPushNotificationConfig({ tenant: '', taskId: 'no-such-task', pageSize: 0, pageToken: '' })).rejects.toThrow();
-      // Only the remaining webhook hears the completion.
+      // Only the remaining webhook hears the completion. (The deleted one may have heard the
+      // task turn working: the SDK notifies as it processes events, which can be after the
+      // client registered.)
       await reply(alice.url, task.id, `bye ${name}`);
       await until(() => webhook.at(`/crud/${slug}/2`).find((d) => JSON.stringify(d.body).includes(`bye ${name}`) && JSON.stringify(d.body).toLowerCase().includes('completed')));
-      expect(webhook.at(`/crud/${slug}/1`)).toEqual([]);
+      expect(webhook.at(`/crud/${slug}/1`).map((d) => JSON.stringify(d.body)).filter((body) => body.includes('bye') || body.toLowerCase().includes('completed'))).toEqual([]);
     });
   }
 
@@ -255,7 +257,8 @@ describe('push notifications on a daemon with a2a_webhook_allow_private = true',
     // The clients above point at the old port.
     clients.set('v1.0 JSON-RPC', again);
     // A reply after the restart completes the task with nobody listening: the webhook still hears it.
-    expect(webhook.at('/restart')).toEqual([]);
+    // (The task turning working may have been heard: the SDK notifies as it processes events.)
+    expect(webhook.at('/restart').filter(completedV1(task.id))).toEqual([]);
     await reply(alice.url, task.id, 'after restart');
     const delivery = await until(() => webhook.at('/restart').find(completedV1(task.id)));
     expect(delivery.headers['authorization']).toBe('Bearer c');

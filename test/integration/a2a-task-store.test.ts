@@ -90,6 +90,69 @@ function fullTask(id: string): Task {
 }
 
 describe('SqliteTaskStore', () => {
+  it('with durable, a save resolves only once durable() has resolved; the row is committed before', async () => {
+    const path = join(tempDir(), 'gateway.db');
+    let flushes = 0;
+    let release: () => void = () => undefined;
+    const database = await openA2aTaskDatabase(path, {
+      durable: () => {
+        flushes += 1;
+        return new Promise<void>((resolve) => (release = resolve));
+      },
+    });
+    closers.push(() => database.close());
+    const c = ctx('agent', 'alice');
+    let saved = false;
+    const saving = database.taskStore.save(task('t-durable'), c).then(() => (saved = true));
+    await new Promise((resolve) => setImmediate(resolve));
+    await new Promise((resolve) => setImmediate(resolve));
+    expect(flushes).toBe(1);
+    expect(saved).toBe(false);
+    // Committed: readable at once, from this connection and from another.
+    expect((await database.taskStore.load('t-durable', c))?.id).toBe('t-durable');
+    const reader = new Database(path, { readonly: true });
+    expect(reader.prepare('SELECT COUNT(*) AS n FROM tasks').get()).toEqual({ n: 1 });
+    reader.close();
+    release();
+    await saving;
+    expect(saved).toBe(true);
+  });
+
+  it('a save of exactly the row last committed needs no commit: it resolves with that commit\'s flush', async () => {
+    let flushes = 0;
+    const database = await openA2aTaskDatabase(join(tempDir(), 'gateway.db'), {
+      durable: () => {
+        flushes += 1;
+        return Promise.resolve();
+      },
+    });
+    closers.push(() => database.close());
+    const c = ctx('agent', 'alice');
+    await database.taskStore.save(task('t-same'), c);
+    expect(flushes).toBe(1);
+    await database.taskStore.save(task('t-same'), c);
+    expect(flushes).toBe(1);
+    // Anything different is a real save, and so is the same row for another owner.
+    await database.taskStore.save(task('t-same', { state: TaskState.TASK_STATE_COMPLETED }), c);
+    await database.taskStore.save(task('t-same'), ctx('agent', 'bob'));
+    expect(flushes).toBe(3);
+    expect((await database.taskStore.load('t-same', c))!.status!.state).toBe(TaskState.TASK_STATE_COMPLETED);
+    // Back to the first row: it differs from the last committed one, so it is written again.
+    await database.taskStore.save(task('t-same'), c);
+    expect(flushes).toBe(4);
+    expect((await database.taskStore.load('t-same', c))!.status!.state).toBe(TaskState.TASK_STATE_WORKING);
+  });
+
+  it('with durable, a failed flush fails the saves of its batch, and the next identical save tries again', async () => {
+    let fail = true;
+    const database = await openA2aTaskDatabase(join(tempDir(), 'gateway.db'), { durable: () => (fail ? Promise.reject(new Error('EIO: flush failed')) : Promise.resolve()) });
+    closers.push(() => database.close());
+    const c = ctx('agent', 'alice');
+    await expect(database.taskStore.save(task('t-eio'), c)).rejects.toThrow(/EIO/);
+    fail = false;
+    await expect(database.taskStore.save(task('t-eio'), c)).resolves.toBeUndefined();
+  });
+
   it('round-trips full tasks (history, artifacts, metadata, status message) and overwrites on save', async () => {
     const { taskStore } = await openOurs(join(tempDir(), 'gateway.db'));
     const c = ctx('agent', 'alice');

@@ -450,4 +450,37 @@ describe('Outbox: pipelining and timers', () => {
     // a and b were on the wire when the first process stopped: this is their second attempt.
     expect([a.id, b.id, c.id].map((id) => store.getOutbox(id)!.attempts)).toEqual([2, 2, 2]);
   });
+
+  it('enqueueDurably answers once durableCommit has, and the first attempt starts at the commit', async () => {
+    const time = new FakeTime();
+    const store = new MemoryStore();
+    const peer = new ScriptedPeer(time, [], 'ack');
+    let release: () => void = () => undefined;
+    const outbox = new Outbox({
+      store,
+      send: peer.send,
+      now: () => time.now,
+      log,
+      timers: time,
+      // A commit whose flush is still under way: written now, durable when released.
+      durableCommit: <T>(write: () => T) => {
+        const value = write();
+        return new Promise<T>((resolve) => (release = () => resolve(value)));
+      },
+    });
+    outboxes.push({ outbox, time });
+    outbox.start();
+    let answered = false;
+    const queued = outbox.enqueueDurably({ agent: 'alice', to: BOB, body: 'hi' }).then((r) => {
+      answered = true;
+      return r;
+    });
+    await settle();
+    expect(peer.calls).toHaveLength(1);
+    expect(answered).toBe(false);
+    release();
+    const result = await queued;
+    expect(result).toMatchObject({ status: 'queued', id: peer.calls[0]!.fields.id });
+    expect(store.getOutbox(result.id)!.status).toBe('delivered');
+  });
 });

@@ -21,6 +21,40 @@ function store(): SqliteStore {
 }
 
 describe('GroupCommit', () => {
+  it('with durable, commits without a sync and answers each caller only once durable() resolves', async () => {
+    const s = store();
+    let flushes = 0;
+    let release: () => void = () => undefined;
+    const gc = new GroupCommit(
+      (fn) => s.transactionWithoutSync(fn),
+      () => {
+        flushes += 1;
+        return new Promise<void>((resolve) => (release = resolve));
+      },
+    );
+    let answered = false;
+    const done = Promise.all([gc.run(() => s.incrementCounter('messages_in', 1)), gc.run(() => s.incrementCounter('messages_in', 2))]).then((r) => {
+      answered = true;
+      return r;
+    });
+    await new Promise((resolve) => setImmediate(resolve));
+    await new Promise((resolve) => setImmediate(resolve));
+    // Committed (visible) but not yet said to be durable.
+    expect(s.getCounter('messages_in')).toBe(3);
+    expect(flushes).toBe(1);
+    expect(answered).toBe(false);
+    release();
+    expect(await done).toEqual([1, 3]);
+  });
+
+  it('with durable, a failed flush fails every caller of the batch', async () => {
+    const s = store();
+    const gc = new GroupCommit((fn) => s.transactionWithoutSync(fn), () => Promise.reject(new Error('EIO: disk gone')));
+    const results = await Promise.allSettled([gc.run(() => 1), gc.run(() => 2)]);
+    expect(results.map((r) => r.status)).toEqual(['rejected', 'rejected']);
+    expect(String((results[0] as PromiseRejectedResult).reason)).toMatch(/EIO/);
+  });
+
   it('runs the ops of one turn in a single transaction and resolves each with its own result', async () => {
     let transactions = 0;
     const s = store();

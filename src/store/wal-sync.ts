@@ -1,0 +1,90 @@
+// Durability off the event loop. A SQLite commit at synchronous=FULL fsyncs the WAL inside the
+// commit call, and better-sqlite3 makes that call on the event loop: every durable write stalls
+// every socket for the length of a disk flush. Instead, hot-path writes commit at
+// synchronous=NORMAL (the frames reach the WAL file, not the disk) and whoever must not answer
+// before its write is on disk awaits `sync()`: one fdatasync of the WAL file on libuv's thread
+// pool. One flush covers every commit written before it started, from every connection to that
+// database, so concurrent callers share it (group commit across components and connections).
+//
+// Why it is sound: fsync works on the file, not the descriptor, so our descriptor flushes what
+// SQLite's wrote. Frames only leave the WAL through a checkpoint, and in WAL mode SQLite syncs
+// the WAL before and the database file after every checkpoint, so what left was durable. SQLite
+// removes the WAL file only when the last connection to the database closes: the owner keeps one
+// open for as long as this object is used, so the file we hold is the WAL. Until SQLite has
+// created it, nothing waits for the disk. One descriptor, no stat per flush: on this kind of
+// machine every thread-pool round trip costs tens of microseconds of loop time.
+//
+// It must not write to the database or change its settings; it only flushes.
+
+import { close, fdatasync, open } from 'node:fs';
+
+export class WalSync {
+  readonly #walPath: string;
+  #fd: number | undefined;
+  /** The flush under way, if any. */
+  #running: Promise<void> | undefined;
+  /** The flush that starts after the running one: callers that came during it wait for this one. */
+  #next: Promise<void> | undefined;
+  #isClosed = false;
+  #flushes = 0;
+
+  /** @param databasePath the SQLite database file (its WAL is `<path>-wal`) */
+  constructor(databasePath: string) {
+    this.#walPath = `${databasePath}-wal`;
+  }
+
+  /**
+   * Resolves once every commit made to the database before this call is on disk. A flush that
+   * started before the call may have missed it, so the caller then waits for the next one.
+   */
+  sync(): Promise<void> {
+    if (this.#running === undefined) {
+      const running = this.#flush().finally(() => {
+        if (this.#running === running) this.#running = undefined;
+      });
+      this.#running = running;
+      return running;
+    }
+    this.#next ??= this.#running
+      .catch(() => undefined)
+      .then(() => {
+        this.#next = undefined;
+        return this.sync();
+      });
+    return this.#next;
+  }
+
+  /** Flushes that reached the disk call so far (status pages and tests). */
+  get flushCount(): number {
+    return this.#flushes;
+  }
+
+  /** Closes the descriptor after the flushes under way; later sync() calls fail. */
+  async close(): Promise<void> {
+    this.#isClosed = true;
+    await Promise.allSettled([this.#running, this.#next]);
+    const fd = this.#fd;
+    this.#fd = undefined;
+    if (fd !== undefined) await new Promise<void>((resolve) => close(fd, () => resolve()));
+  }
+
+  async #flush(): Promise<void> {
+    if (this.#isClosed) throw new Error(`cannot sync ${this.#walPath}: closed`);
+    this.#fd ??= await this.#open();
+    const fd = this.#fd;
+    if (fd === undefined) return;
+    await new Promise<void>((resolve, reject) => fdatasync(fd, (err) => (err ? reject(err) : resolve())));
+    this.#flushes += 1;
+  }
+
+  /** The WAL's descriptor; undefined while SQLite has not created the file (nothing to flush). */
+  #open(): Promise<number | undefined> {
+    return new Promise((resolve, reject) =>
+      open(this.#walPath, 'r', (err, fd) => {
+        if (err === null) resolve(fd);
+        else if (err.code === 'ENOENT') resolve(undefined);
+        else reject(err);
+      }),
+    );
+  }
+}
