@@ -9,6 +9,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import pino from 'pino';
 import { startDaemon } from '../src/daemon/daemon.js';
+import { answerCpuQueries } from './child-cpu.js';
 
 const role = process.argv[2];
 const dir = mkdtempSync(join(tmpdir(), `toq-bench-${role}-`));
@@ -26,6 +27,7 @@ if (role === 'echo') {
   });
 }
 process.stdout.write(JSON.stringify({ port: daemon.port, url: `http://127.0.0.1:${daemon.port}/a2a/echo` }) + '\n');
+answerCpuQueries();
 process.stdin.resume();
 process.stdin.on('end', () =>
   void daemon.stop().then(() => {

@@ -18,6 +18,7 @@ import { createBearerAuth } from '../src/a2a/bearer-auth.js';
 import { createA2aRequestHandler } from '../src/a2a/request-handler.js';
 import { openA2aTaskDatabase } from '../src/a2a/sql-task-store.js';
 import { createEchoExecutor } from './a2a-echo-executor.js';
+import { answerCpuQueries } from './child-cpu.js';
 
 const dir = mkdtempSync(join(tmpdir(), 'toq-bench-a2a-'));
 const durability = process.env['BENCH_A2A_TASK_DURABILITY'];
@@ -32,6 +33,7 @@ const card = buildAgentCard({ name: 'echo', description: 'echo', version: '0', j
 const requestHandler = createA2aRequestHandler({ card, taskStore, executor: createEchoExecutor() });
 handler = createA2aHttpHandler({ requestHandler, card: () => Promise.resolve(card), authenticate: createBearerAuth([]).authenticate, tenant: 'echo' }, { log: pino({ level: 'warn' }) });
 process.stdout.write(JSON.stringify({ url }) + '\n');
+answerCpuQueries();
 process.stdin.resume();
 process.stdin.on('end', () => {
   server.closeAllConnections();

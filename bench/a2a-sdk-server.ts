@@ -8,6 +8,7 @@ import { DefaultRequestHandler, InMemoryTaskStore } from '@a2a-js/sdk/server';
 import { jsonRpcHandler, UserBuilder } from '@a2a-js/sdk/server/express';
 import { buildAgentCard } from '../src/a2a/agent-card.js';
 import { createEchoExecutor } from './a2a-echo-executor.js';
+import { answerCpuQueries } from './child-cpu.js';
 
 const app = express();
 const server = app.listen(0, '127.0.0.1');
@@ -17,6 +18,7 @@ const card = buildAgentCard({ name: 'echo', description: 'echo', version: '0', j
 const requestHandler = new DefaultRequestHandler(card, new InMemoryTaskStore(), createEchoExecutor());
 app.use('/a2a', jsonRpcHandler({ requestHandler, userBuilder: UserBuilder.noAuthentication }));
 process.stdout.write(JSON.stringify({ url }) + '\n');
+answerCpuQueries();
 process.stdin.resume();
 process.stdin.on('end', () => {
   server.closeAllConnections();

@@ -27,6 +27,8 @@ interface Result {
   readonly name: string;
   readonly loaded: Timing;
   readonly unloaded: Timing;
+  /** CPU time of the server processes per message at 16 in flight (µs), each process apart. */
+  readonly cpuPerMessage: readonly number[];
 }
 
 export async function runA2aBench(): Promise<void> {
@@ -50,24 +52,39 @@ export async function runA2aBench(): Promise<void> {
     { ratio: '(b′) / (a) throughput (same store kind)', value: fmt(bMemory.loaded.rate / a.loaded.rate), target: '(info)', verdict: '' },
     { ratio: '(c) / (a) throughput', value: fmt(c.loaded.rate / a.loaded.rate), target: '≥ 0.8', verdict: verdict(c.loaded.rate / a.loaded.rate, 0.8, true) },
     { ratio: '(c) / (a) unloaded p50', value: fmt(c.unloaded.p50 / a.unloaded.p50), target: '≤ 2', verdict: verdict(c.unloaded.p50 / a.unloaded.p50, 2, false) },
+    // The machine's cores bound throughput: what each case spends per message, summed over its server processes.
+    { ratio: '(b) / (a) server CPU per message', value: fmt(sum(b.cpuPerMessage) / sum(a.cpuPerMessage)), target: '(info)', verdict: '' },
+    { ratio: '(c) / (a) server CPU per message', value: fmt(sum(c.cpuPerMessage) / sum(a.cpuPerMessage)), target: '(info)', verdict: '' },
   ]);
 }
 
+function sum(values: readonly number[]): number {
+  return values.reduce((total, v) => total + v, 0);
+}
+
 function row(r: Result): Record<string, string> {
-  return { server: r.name, [`msg/s @${IN_FLIGHT}`]: fmt(r.loaded.rate, 0), [`p50 ms @${IN_FLIGHT}`]: fmt(r.loaded.p50, 2), 'unloaded p50 ms': fmt(r.unloaded.p50, 3), 'unloaded p99 ms': fmt(r.unloaded.p99, 3) };
+  return {
+    server: r.name,
+    [`msg/s @${IN_FLIGHT}`]: fmt(r.loaded.rate, 0),
+    [`p50 ms @${IN_FLIGHT}`]: fmt(r.loaded.p50, 2),
+    'unloaded p50 ms': fmt(r.unloaded.p50, 3),
+    'unloaded p99 ms': fmt(r.unloaded.p99, 3),
+    'server CPU µs/msg': r.cpuPerMessage.map((us) => fmt(us, 0)).join(' + '),
+  };
 }
 
 /** (c): the echo daemon first, then the gateway that bridges to it. */
 async function measureBridge(): Promise<Result> {
   const echo = await startChild<{ port: number; url: string }>('./a2a-bridge-peer.ts', ['echo']);
   try {
-    return await measureChild('(c) our gateway → toq → echo daemon → toq → gateway', () => startChild<{ url: string }>('./a2a-bridge-peer.ts', ['gw', String(echo.info.port)]), Math.min(CONCURRENT, 1_000));
+    return await measureChild('(c) our gateway → toq → echo daemon → toq → gateway', () => startChild<{ url: string }>('./a2a-bridge-peer.ts', ['gw', String(echo.info.port)]), Math.min(CONCURRENT, 1_000), [echo]);
   } finally {
     await echo.stop();
   }
 }
 
-async function measureChild(name: string, start: () => Promise<BenchChild<{ url: string }>>, concurrent = CONCURRENT): Promise<Result> {
+/** `others`: more server processes of the case, whose CPU time counts too. */
+async function measureChild(name: string, start: () => Promise<BenchChild<{ url: string }>>, concurrent = CONCURRENT, others: ReadonlyArray<BenchChild<unknown>> = []): Promise<Result> {
   const child = await start();
   const agent = new Agent({ keepAlive: true, maxSockets: IN_FLIGHT });
   try {
@@ -76,8 +93,11 @@ async function measureChild(name: string, start: () => Promise<BenchChild<{ url:
     if (!first.includes('echo: bench') || !first.includes('TASK_STATE_COMPLETED')) throw new Error(`${name}: unexpected answer ${first.slice(0, 300)}`);
     await timeConcurrent(WARMUP, IN_FLIGHT, send); // JIT, pools, sessions
     const unloaded = await timeSequential(SEQUENTIAL, send);
+    const servers = [child, ...others];
+    const cpuBefore = await Promise.all(servers.map((c) => c.cpuMicros()));
     const loaded = await timeConcurrent(concurrent, IN_FLIGHT, send);
-    return { name, loaded, unloaded };
+    const cpuAfter = await Promise.all(servers.map((c) => c.cpuMicros()));
+    return { name, loaded, unloaded, cpuPerMessage: cpuAfter.map((after, i) => (after - cpuBefore[i]!) / concurrent) };
   } finally {
     agent.destroy();
     await child.stop();

@@ -7,6 +7,8 @@ import { fileURLToPath } from 'node:url';
 
 export interface BenchChild<T> {
   readonly info: T;
+  /** The child's CPU time so far (user + system, µs); the child must call answerCpuQueries(). */
+  cpuMicros(): Promise<number>;
   stop(): Promise<void>;
 }
 
@@ -22,6 +24,11 @@ export async function startChild<T>(script: string, args: readonly string[] = []
   });
   return {
     info,
+    cpuMicros: async () => {
+      const answer = new Promise<string>((resolve) => lines.once('line', resolve));
+      child.stdin!.write('cpu\n');
+      return (JSON.parse(await answer) as { cpuMicros: number }).cpuMicros;
+    },
     stop: async () => {
       const exited = new Promise((resolve) => child.once('exit', resolve));
       child.stdin!.end();

@@ -1,6 +1,6 @@
 // The A2A task database on a SQLite file: our task store (SqliteTaskStore: prepared statements,
-// group commit) and the SDK's push-notification config store (DatabasePushNotificationStore,
-// kysely), both on one better-sqlite3 connection, with the SDK's own migrations run at open
+// group commit) and the SDK's push-notification config store (DatabasePushNotificationStore on
+// kysely, behind PushConfigAbsenceCache), both on one better-sqlite3 connection, with the SDK's own migrations run at open
 // (a2a-notes §12.5: the tables are not created on first use; the SDK ships them with its `a2a-db`
 // tool, whose runner we call in-process). Tasks and webhook configs then survive restarts. The
 // file may be shared with other tables (the workspace's gateway.db).
@@ -13,6 +13,7 @@ import { Kysely, SqliteDialect } from 'kysely';
 import type { OwnerResolver, PushNotificationStore, TaskStore } from '@a2a-js/sdk/server';
 import { DatabasePushNotificationStore } from '@a2a-js/sdk/server/database';
 import { GatewayError } from '../protocol/errors.js';
+import { PushConfigAbsenceCache } from './push-config-cache.js';
 import { SqliteTaskStore } from './sqlite-task-store.js';
 
 /** How long a write waits for another connection's transaction on the same file. */
@@ -66,7 +67,7 @@ export async function openA2aTaskDatabase(path: string, options: A2aTaskDatabase
     ...(options.taskDurability !== undefined && { durability: options.taskDurability }),
     ...(options.durable !== undefined && { durable: options.durable }),
   });
-  const pushStore = new DatabasePushNotificationStore(db, options.ownerResolver === undefined ? {} : { ownerResolver: options.ownerResolver });
+  const pushStore = new PushConfigAbsenceCache(new DatabasePushNotificationStore(db, options.ownerResolver === undefined ? {} : { ownerResolver: options.ownerResolver }), options.ownerResolver);
   return {
     sqlite,
     taskStore,
