@@ -158,4 +158,37 @@ describe('A2A → toq upstream: a system.error after the ack', () => {
     expect(after.status?.state).toBe(TaskState.TASK_STATE_COMPLETED);
     expect(textOf(after.status?.message)).toBe('carol: done');
   });
+
+  it('an approved agent other than the remote one can neither answer nor fail the task', async () => {
+    const { task, got } = await sendAndAck('only carol may answer');
+    const malloryIdentity = generateIdentity();
+    const mallory = await startGateway({
+      port: 0,
+      bindAddress: '127.0.0.1',
+      host: '127.0.0.1',
+      connectionMode: 'open',
+      certificate: testCertificate(),
+      agents: [{ name: 'mallory', identity: malloryIdentity }],
+      log: pino({ level: 'silent' }),
+    });
+    try {
+      const malloryAddress = `toq://127.0.0.1:${mallory.port}/mallory`;
+      // Let her in: the policy admits her, the bridge still must not take her word for carol's.
+      const approved = await fetch(`${url}/v1/approve`, { method: 'POST', headers: { 'content-type': 'application/json' }, body: JSON.stringify({ key: malloryIdentity.publicKeyText }) });
+      expect(approved.status).toBe(200);
+      await mallory.send(bobAddress, { type: 'message.send', thread_id: got.envelope.thread_id!, reply_to: got.envelope.id, body: { text: 'mallory: all done' } });
+      await mallory.send(bobAddress, { type: 'system.error', body: { code: 'handler_crashed', message: 'mallory says no', related_id: got.envelope.id } });
+      await until(() => (gwLog.filter((l) => l['peer'] === malloryAddress && l['msg'] === 'toq upstream: envelope from another agent than the remote one dropped').length === 2 ? true : undefined));
+      expect((await stateOf(task.id)).status?.state).toBe(TaskState.TASK_STATE_WORKING);
+      // carol's own answer still completes it.
+      await carol.send(bobAddress, { type: 'message.send', thread_id: got.envelope.thread_id!, reply_to: got.envelope.id, body: { text: 'carol: here I am' } });
+      const done = await until(async () => {
+        const t = await stateOf(task.id);
+        return t.status?.state === TaskState.TASK_STATE_COMPLETED ? t : undefined;
+      });
+      expect(textOf(done.status?.message)).toBe('carol: here I am');
+    } finally {
+      await mallory.close();
+    }
+  });
 });
