@@ -57,7 +57,7 @@ export interface ToqEndpointOptions {
   readonly decide: (peer: DecidePeer, agent: EstablishedLocal) => Promise<PolicyVerdictForSetup>;
   /** Every deliverable inbound message; the ack is sent after this settles (commit first). */
   readonly onEnvelope: (envelope: Envelope, session: ToqSession) => void | Promise<void>;
-  /** Unacked types a receiver acts on (message.cancel); see ToqSessionOptions.onNotice. */
+  /** Unacked envelopes a receiver acts on (message.cancel, a system.error no send waited for); see ToqSessionOptions.onNotice. */
   readonly onNotice?: (envelope: Envelope, session: ToqSession) => void | Promise<void>;
   /** Ids already delivered. @default an in-memory window of DEDUP_WINDOW_MS */
   readonly dedup?: DeliveredIds;
