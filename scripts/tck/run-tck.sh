@@ -5,7 +5,9 @@
 # (default /tmp/tck-1.0, /tmp/tck-0.3); see README.md for the Debian packages and the shim.
 #
 #   scripts/tck/run-tck.sh <reference|gateway> <1.0|0.3> [transport] [-- extra pytest args]
-#     transport: 1.0: all (default) | jsonrpc | http_json ;  0.3: jsonrpc (default) | rest
+#     transport: 1.0: all (default) | jsonrpc | http_json ;  0.3: all (default) | jsonrpc | rest
+#     (0.3 "all" passes no --transports, as `run_tck.py --category all` does: the TCK then uses
+#     every transport of the card, so the transport-equivalence category runs instead of skipping)
 #
 # Results: $TCK_RESULTS (default /tmp/tck-results)/<sut>-<version>-<transport>.{txt,xml}.
 set -euo pipefail
@@ -14,7 +16,6 @@ sut=${1:?usage: run-tck.sh <reference|gateway> <1.0|0.3> [transport] [-- pytest 
 version=${2:?usage: run-tck.sh <reference|gateway> <1.0|0.3> [transport] [-- pytest args]}
 shift 2
 transport=all
-[[ $version == 0.3 ]] && transport=jsonrpc
 if [[ $# -gt 0 && $1 != -- ]]; then transport=$1; shift; fi
 [[ ${1:-} == -- ]] && shift
 
@@ -32,6 +33,12 @@ esac
 [[ -d $tck/tests ]] || { echo "no TCK working copy at $tck (see README.md)" >&2; exit 2; }
 mkdir -p "$results"
 name="$sut-$version-$transport"
+# The v0.3 TCK's agent (sut-executor.ts): a2a-js (default: the behaviour of @a2a-js/sdk's own TCK
+# agent, the baseline of issue 4) or python (the TCK's Python SUT); the SUT inherits the variable.
+if [[ $version == 0.3 ]]; then
+  export TCK_V03_AGENT=${TCK_V03_AGENT:-a2a-js}
+  name+="-$TCK_V03_AGENT"
+fi
 
 # The SUT in its own process group, so stopping it stops tsx's child too.
 log="$results/$name.sut.log"
@@ -63,8 +70,9 @@ else
     IFS='|' read -r cname cpath cmark <<<"$cat"
     path=$cpath mark=$cmark
     # run_tck.py drops the JSON-RPC-only mandatory tests when jsonrpc is not among the transports.
-    if [[ $cname == mandatory && $transport != jsonrpc ]]; then path=tests/mandatory/protocol/ mark=mandatory_protocol; fi
-    args=("$path" "--sut-url=http://127.0.0.1:$port/a2a" --test-scope=all "--transports=$transport")
+    if [[ $cname == mandatory && $transport == rest ]]; then path=tests/mandatory/protocol/ mark=mandatory_protocol; fi
+    args=("$path" "--sut-url=http://127.0.0.1:$port/a2a" --test-scope=all)
+    [[ $transport != all ]] && args+=("--transports=$transport")
     [[ -n $mark ]] && args+=(-m "$mark")
     echo "=== category $cname: ${args[*]}" >>"$results/$name.txt"
     "$python" -m pytest "${args[@]}" --tb=short -q -rfEsx -p no:cacheprovider --junitxml="$results/$name-$cname.xml" "$@" >>"$results/$name.txt" 2>&1 || status=$?

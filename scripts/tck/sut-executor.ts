@@ -3,7 +3,9 @@
 // sends. v1.0 TCK ids start with "tck-<scenario>-" (the TCK's scenarios/*.feature); the v0.3 TCK
 // sends other ids and expects a task that walks submitted -> working -> artifact -> completed
 // with short pauses and can be canceled midway; "test-resubscribe-message-id*" keeps the task
-// working for 4 s so a resubscribe can attach. Test tooling only: not part of the gateway.
+// working for 4 s so a resubscribe can attach. With TCK_V03_AGENT=a2a-js the v0.3 default agent
+// behaves like @a2a-js/sdk's own TCK agent instead (working, 3 s, then input-required, so the task
+// can be continued and canceled). Test tooling only: not part of the gateway.
 
 import { randomUUID } from 'node:crypto';
 import { Role, TaskState, type Artifact, type Message, type Part, type Task } from '@a2a-js/sdk';
@@ -14,6 +16,23 @@ export const RESUBSCRIBE_HOLD_MS = 4_000;
 
 /** The v0.3 default agent's pauses between states (the v0.3 TCK's SUT waits 0.5 s, 0.5 s, 0.2 s). */
 const LEGACY_STEP_MS = [500, 500, 200] as const;
+
+/** How long the a2a-js style agent works before it asks for input (its TCK agent waits 3 s). */
+const A2A_JS_WORK_MS = 3_000;
+
+/**
+ * Which v0.3 default agent answers the v0.3 TCK: `python` is the TCK's own SUT
+ * (python-sut/tck_core_agent: submitted, working, artifact, completed), `a2a-js` the agent
+ * @a2a-js/sdk runs the v0.3 TCK against in its CI (working, then input-required after 3 s).
+ */
+export type LegacyAgentStyle = 'python' | 'a2a-js';
+
+/** The style named by `TCK_V03_AGENT` (default `python`); run-tck.sh passes it through. */
+export function legacyAgentStyleFromEnv(env: NodeJS.ProcessEnv = process.env): LegacyAgentStyle {
+  const value = env.TCK_V03_AGENT ?? 'python';
+  if (value !== 'python' && value !== 'a2a-js') throw new RangeError(`TCK_V03_AGENT must be "python" or "a2a-js", got "${value}"`);
+  return value;
+}
 
 type Step = (out: TaskOutput) => Promise<void> | void;
 
@@ -35,7 +54,8 @@ const SCENARIOS: ReadonlyArray<readonly [prefix: string, step: Step]> = [
   ['tck-reject-task', () => { throw new Error('rejected'); }],
 ];
 
-export function createTckExecutor(): AgentExecutor {
+export function createTckExecutor(options: { legacyAgent?: LegacyAgentStyle } = {}): AgentExecutor {
+  const legacy = options.legacyAgent === 'a2a-js' ? a2aJsAgent : legacyAgent;
   /** taskId -> contextId of every task seen (cancelTask gets only the id). */
   const contexts = new Map<string, string>();
   /** Tasks whose execute has not returned, and those of them canceled meanwhile. */
@@ -65,7 +85,7 @@ export function createTckExecutor(): AgentExecutor {
           if (scenario === undefined) out.completed(`Unhandled messageId prefix: ${messageId}`);
           else await scenario[1](out);
         } else {
-          await legacyAgent(out, textOf(ctx.userMessage));
+          await legacy(out, textOf(ctx.userMessage));
         }
       } finally {
         running.delete(ctx.taskId);
@@ -98,6 +118,15 @@ async function legacyAgent(out: TaskOutput, query: string): Promise<void> {
   out.completed(answer);
 }
 
+/** The a2a-js TCK agent's behaviour: working with a note, a pause, then input-required with the answer. */
+async function a2aJsAgent(out: TaskOutput, query: string): Promise<void> {
+  out.status(TaskState.TASK_STATE_WORKING, out.message('Working on it'));
+  await sleep(A2A_JS_WORK_MS);
+  if (out.isCanceled()) return;
+  const answer = query.trim() === '' ? 'Hello! Please provide a message for me to respond to.' : `You said: '${query.trim()}'. Send another message to go on.`;
+  out.status(TaskState.TASK_STATE_INPUT_REQUIRED, out.message(answer));
+}
+
 /** Publishes one task's events (the TaskUpdater of the TCK's Python SUT, in small). */
 class TaskOutput {
   constructor(
@@ -117,7 +146,11 @@ class TaskOutput {
   }
 
   completed(reply?: string): void {
-    this.status(TaskState.TASK_STATE_COMPLETED, reply === undefined ? undefined : agentMessage(reply, this.contextId, this.taskId));
+    this.status(TaskState.TASK_STATE_COMPLETED, reply === undefined ? undefined : this.message(reply));
+  }
+
+  message(value: string): Message {
+    return agentMessage(value, this.contextId, this.taskId);
   }
 
   artifact(parts: Part[], o: { artifactId?: string; name?: string; description?: string; append?: boolean; lastChunk?: boolean } = {}): void {

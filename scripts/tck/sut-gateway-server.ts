@@ -21,7 +21,7 @@ import { buildJwks, createCardSigner, JWKS_PATH } from '../../src/a2a/card-signa
 import { GuardedPushNotificationSender, withPushNotifications } from '../../src/a2a/push-notifications.js';
 import { createA2aRequestHandler } from '../../src/a2a/request-handler.js';
 import { openA2aTaskDatabase } from '../../src/a2a/sql-task-store.js';
-import { createTckExecutor } from './sut-executor.js';
+import { createTckExecutor, legacyAgentStyleFromEnv } from './sut-executor.js';
 
 const port = Number(process.argv[2] ?? 9998);
 const host = process.argv[3] ?? '127.0.0.1';
@@ -54,7 +54,7 @@ const card = () =>
     ),
   );
 const pushSender = new GuardedPushNotificationSender(database.pushStore, { policy: { allowPrivate: true } }, { log });
-const requestHandler = createA2aRequestHandler({ card: card(), taskStore: database.taskStore, executor: createTckExecutor(), push: { store: database.pushStore, sender: pushSender } });
+const requestHandler = createA2aRequestHandler({ card: card(), taskStore: database.taskStore, executor: createTckExecutor({ legacyAgent: legacyAgentStyleFromEnv() }), push: { store: database.pushStore, sender: pushSender } });
 handler = createA2aHttpHandler({ requestHandler, card: () => Promise.resolve(card()), jwks: () => buildJwks([signingKey.publicKey]), authenticate: auth.authenticate, tenant: 'tck' }, { log });
 process.stdout.write(JSON.stringify({ sut: 'gateway', origin, db: join(dir, 'gateway.db') }) + '\n');
 

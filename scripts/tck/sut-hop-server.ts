@@ -16,7 +16,7 @@ import { DefaultRequestHandler, InMemoryPushNotificationStore, InMemoryTaskStore
 import { agentCardHandler, jsonRpcHandler, restHandler, UserBuilder } from '@a2a-js/sdk/server/express';
 import { buildAgentCard } from '../../src/a2a/agent-card.js';
 import { startDaemon, type Daemon } from '../../src/daemon/daemon.js';
-import { createTckExecutor } from './sut-executor.js';
+import { createTckExecutor, legacyAgentStyleFromEnv } from './sut-executor.js';
 
 const port = Number(process.argv[2] ?? 9997);
 const host = process.argv[3] ?? '127.0.0.1';
@@ -37,7 +37,7 @@ const card = buildAgentCard({
   skills: [{ id: 'tck', name: 'TCK Conformance', description: 'Handles TCK conformance test messages', tags: ['tck'] }],
   requiresBearer: false,
 });
-const requestHandler = new DefaultRequestHandler(card, new InMemoryTaskStore(), createTckExecutor(), undefined, new InMemoryPushNotificationStore());
+const requestHandler = new DefaultRequestHandler(card, new InMemoryTaskStore(), createTckExecutor({ legacyAgent: legacyAgentStyleFromEnv() }), undefined, new InMemoryPushNotificationStore());
 app.use(['/.well-known/agent-card.json', '/.well-known/agent.json'], agentCardHandler({ agentCardProvider: requestHandler }));
 app.use('/a2a', jsonRpcHandler({ requestHandler, userBuilder: UserBuilder.noAuthentication }));
 app.use(restHandler({ requestHandler, userBuilder: UserBuilder.noAuthentication }));

@@ -12,7 +12,7 @@ import { agentCardHandler, jsonRpcHandler, restHandler, UserBuilder } from '@a2a
 import { createLegacyAwarePushNotificationSender } from '@a2a-js/sdk/compat/v0_3/server';
 import { buildAgentCard } from '../../src/a2a/agent-card.js';
 import { withPushNotifications } from '../../src/a2a/push-notifications.js';
-import { createTckExecutor } from './sut-executor.js';
+import { createTckExecutor, legacyAgentStyleFromEnv } from './sut-executor.js';
 
 const port = Number(process.argv[2] ?? 9999);
 const host = process.argv[3] ?? '127.0.0.1';
@@ -33,7 +33,7 @@ const card = withPushNotifications(
   }),
 );
 const pushStore = new InMemoryPushNotificationStore();
-const requestHandler = new DefaultRequestHandler(card, new InMemoryTaskStore(), createTckExecutor(), undefined, pushStore, createLegacyAwarePushNotificationSender(pushStore));
+const requestHandler = new DefaultRequestHandler(card, new InMemoryTaskStore(), createTckExecutor({ legacyAgent: legacyAgentStyleFromEnv() }), undefined, pushStore, createLegacyAwarePushNotificationSender(pushStore));
 const legacyCompat = { enabled: true };
 app.use(['/.well-known/agent-card.json', '/.well-known/agent.json'], agentCardHandler({ agentCardProvider: requestHandler, legacyCompat }));
 app.use('/a2a', jsonRpcHandler({ requestHandler, userBuilder: UserBuilder.noAuthentication, legacyCompat }));

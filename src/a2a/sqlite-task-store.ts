@@ -15,6 +15,10 @@
 // second connection was measured slower on the A2A bench (the thread hops cost more than the
 // loop gains while the disk syncs), so it is not done.
 //
+// A save of exactly the row last committed for a task is not written again (the SDK re-saves what
+// our bridges stored before publishing): that needs this store to be the only writer of its
+// tenants' rows, which it is in the daemon (tasks are never deleted; each gateway has its tenants).
+//
 // It must not create or alter tables (migrateA2aTaskStore does), must not open or close the
 // caller's connection (its owner does), and must not return objects it keeps: every load decodes
 // a fresh Task, because the SDK's ResultManager mutates what it loads.
