@@ -5,8 +5,9 @@
 // answers with the task as it stands (still working); the task itself keeps going. Knows
 // nothing of toq.
 
-import type { AgentCard, CancelTaskRequest, DeleteTaskPushNotificationConfigRequest, GetExtendedAgentCardRequest, GetTaskPushNotificationConfigRequest, GetTaskRequest, ListTaskPushNotificationConfigsRequest, ListTaskPushNotificationConfigsResponse, ListTasksRequest, ListTasksResponse, Message, SendMessageRequest, StreamResponse, SubscribeToTaskRequest, Task, TaskPushNotificationConfig } from '@a2a-js/sdk';
+import type { GetTaskRequest, ListTasksRequest, ListTasksResponse, Message, SendMessageRequest, StreamResponse, Task } from '@a2a-js/sdk';
 import type { A2ARequestHandler, ServerCallContext, TaskStore } from '@a2a-js/sdk/server';
+import { ForwardingRequestHandler } from './forwarding-request-handler.js';
 import { checkHistoryLength, checkMessageParts, checkPageSize, checkTimestamp } from './request-checks.js';
 import type { TrackingEventBusManager } from './tracking-bus-manager.js';
 
@@ -18,32 +19,23 @@ export interface CheckedRequestHandlerOptions {
   readonly blockingTimeoutMs?: number;
 }
 
-export class CheckedRequestHandler implements A2ARequestHandler {
-  readonly #inner: A2ARequestHandler;
+export class CheckedRequestHandler extends ForwardingRequestHandler {
   readonly #taskStore: TaskStore;
   readonly #buses: TrackingEventBusManager;
   readonly #blockingTimeoutMs: number;
 
   constructor(inner: A2ARequestHandler, deps: { taskStore: TaskStore; buses: TrackingEventBusManager }, options: CheckedRequestHandlerOptions = {}) {
-    this.#inner = inner;
+    super(inner);
     this.#taskStore = deps.taskStore;
     this.#buses = deps.buses;
     this.#blockingTimeoutMs = options.blockingTimeoutMs ?? DEFAULT_BLOCKING_TIMEOUT_MS;
     if (!Number.isFinite(this.#blockingTimeoutMs) || this.#blockingTimeoutMs < 0) throw new RangeError(`blockingTimeoutMs must be >= 0, got ${this.#blockingTimeoutMs}`);
   }
 
-  getAgentCard(): Promise<AgentCard> {
-    return this.#inner.getAgentCard();
-  }
-
-  getAuthenticatedExtendedAgentCard(params: GetExtendedAgentCardRequest, context: ServerCallContext): Promise<AgentCard> {
-    return this.#inner.getAuthenticatedExtendedAgentCard(params, context);
-  }
-
-  async sendMessage(params: SendMessageRequest, context: ServerCallContext): Promise<Message | Task> {
+  override async sendMessage(params: SendMessageRequest, context: ServerCallContext): Promise<Message | Task> {
     checkHistoryLength(params.configuration?.historyLength);
     checkMessageParts(params.message);
-    const result = this.#inner.sendMessage(params, context);
+    const result = this.inner.sendMessage(params, context);
     if (params.configuration?.returnImmediately === true) return result;
     // The SDK waits for a terminal or interrupted state without limit; we wait this long.
     let timer: NodeJS.Timeout | undefined;
@@ -64,48 +56,24 @@ export class CheckedRequestHandler implements A2ARequestHandler {
     return withHistoryLength(task, params.configuration?.historyLength);
   }
 
-  sendMessageStream(params: SendMessageRequest, context: ServerCallContext): AsyncGenerator<StreamResponse, void, undefined> {
+  override sendMessageStream(params: SendMessageRequest, context: ServerCallContext): AsyncGenerator<StreamResponse, void, undefined> {
     checkHistoryLength(params.configuration?.historyLength);
     checkMessageParts(params.message);
-    return this.#inner.sendMessageStream(params, context);
+    return this.inner.sendMessageStream(params, context);
   }
 
-  getTask(params: GetTaskRequest, context: ServerCallContext): Promise<Task> {
+  override getTask(params: GetTaskRequest, context: ServerCallContext): Promise<Task> {
     checkHistoryLength(params.historyLength);
-    return this.#inner.getTask(params, context);
+    return this.inner.getTask(params, context);
   }
 
-  async listTasks(params: ListTasksRequest, context: ServerCallContext): Promise<ListTasksResponse> {
+  override async listTasks(params: ListTasksRequest, context: ServerCallContext): Promise<ListTasksResponse> {
     checkPageSize(params.pageSize);
     checkHistoryLength(params.historyLength);
     checkTimestamp('statusTimestampAfter', params.statusTimestampAfter);
-    const response = await this.#inner.listTasks(params, context);
+    const response = await this.inner.listTasks(params, context);
     // The SDK echoes the requested size; the field reports the size of this page (a2a-notes §13).
     return { ...response, pageSize: response.tasks.length };
-  }
-
-  cancelTask(params: CancelTaskRequest, context: ServerCallContext): Promise<Task> {
-    return this.#inner.cancelTask(params, context);
-  }
-
-  createTaskPushNotificationConfig(params: TaskPushNotificationConfig, context: ServerCallContext): Promise<TaskPushNotificationConfig> {
-    return this.#inner.createTaskPushNotificationConfig(params, context);
-  }
-
-  getTaskPushNotificationConfig(params: GetTaskPushNotificationConfigRequest, context: ServerCallContext): Promise<TaskPushNotificationConfig> {
-    return this.#inner.getTaskPushNotificationConfig(params, context);
-  }
-
-  listTaskPushNotificationConfigs(params: ListTaskPushNotificationConfigsRequest, context: ServerCallContext): Promise<ListTaskPushNotificationConfigsResponse> {
-    return this.#inner.listTaskPushNotificationConfigs(params, context);
-  }
-
-  deleteTaskPushNotificationConfig(params: DeleteTaskPushNotificationConfigRequest, context: ServerCallContext): Promise<void> {
-    return this.#inner.deleteTaskPushNotificationConfig(params, context);
-  }
-
-  resubscribe(params: SubscribeToTaskRequest, context: ServerCallContext): AsyncGenerator<StreamResponse, void, undefined> {
-    return this.#inner.resubscribe(params, context);
   }
 }
 
