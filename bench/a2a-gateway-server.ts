@@ -17,13 +17,16 @@ import { buildAgentCard } from '../src/a2a/agent-card.js';
 import { createBearerAuth } from '../src/a2a/bearer-auth.js';
 import { createA2aRequestHandler } from '../src/a2a/request-handler.js';
 import { openA2aTaskDatabase } from '../src/a2a/sql-task-store.js';
+import { WalSync } from '../src/store/wal-sync.js';
 import { createEchoExecutor } from './a2a-echo-executor.js';
 import { answerCpuQueries } from './child-cpu.js';
 
 const dir = mkdtempSync(join(tmpdir(), 'toq-bench-a2a-'));
 const durability = process.env['BENCH_A2A_TASK_DURABILITY'];
 if (durability !== undefined && durability !== 'every-save' && durability !== 'settled-states') throw new Error(`BENCH_A2A_TASK_DURABILITY must be every-save or settled-states, got ${durability}`);
-const database = process.argv[2] === 'memory' ? undefined : await openA2aTaskDatabase(join(dir, 'gateway.db'), durability === undefined ? {} : { taskDurability: durability });
+// As the daemon: saves commit without a sync and wait for a WAL flush off the event loop.
+const walSync = process.argv[2] === 'memory' ? undefined : new WalSync(join(dir, 'gateway.db'));
+const database = walSync === undefined ? undefined : await openA2aTaskDatabase(join(dir, 'gateway.db'), { durable: () => walSync.sync(), ...(durability !== undefined && { taskDurability: durability }) });
 const taskStore: TaskStore = database?.taskStore ?? new InMemoryTaskStore();
 let handler: HttpHandler = () => undefined;
 const server = createServer((req, res) => handler(req, res));
@@ -38,7 +41,7 @@ process.stdin.resume();
 process.stdin.on('end', () => {
   server.closeAllConnections();
   server.close(() =>
-    void (database?.close() ?? Promise.resolve()).then(() => {
+    void (database?.close() ?? Promise.resolve()).then(() => walSync?.close()).then(() => {
       rmSync(dir, { recursive: true, force: true });
       process.exit(0);
     }),
