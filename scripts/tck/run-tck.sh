@@ -1,15 +1,17 @@
 #!/usr/bin/env bash
 # Runs the official A2A TCK (a2aproject/a2a-tck) against one of the two TCK servers in this
-# folder: "reference" (the @a2a-js/sdk stack) or "gateway" (our src/a2a stack), for TCK "1.0"
+# folder: "reference" (the @a2a-js/sdk stack), "gateway" (our src/a2a stack) or "hop" (TCK → gateway
+# → toq → gateway → the agent), for TCK "1.0"
 # (branch 1.0-dev) or "0.3" (branch 0.3.x). The TCK lives in working copies OUTSIDE the repo
 # (default /tmp/tck-1.0, /tmp/tck-0.3); see README.md for the Debian packages and the shim.
 #
-#   scripts/tck/run-tck.sh <reference|gateway> <1.0|0.3> [transport] [-- extra pytest args]
+#   scripts/tck/run-tck.sh <reference|gateway|hop> <1.0|0.3> [transport] [-- extra pytest args]
 #     transport: 1.0: all (default) | jsonrpc | http_json ;  0.3: all (default) | jsonrpc | rest
 #     (0.3 "all" passes no --transports, as `run_tck.py --category all` does: the TCK then uses
 #     every transport of the card, so the transport-equivalence category runs instead of skipping)
 #
-# Results: $TCK_RESULTS (default /tmp/tck-results)/<sut>-<version>-<transport>.{txt,xml}.
+# Results: $TCK_RESULTS (default /tmp/tck-results)/<sut>-<version>-<transport>[-<agent>].{txt,xml},
+# v0.3 one .xml per category; tck-summary.py prints totals and per-test differences.
 set -euo pipefail
 
 sut=${1:?usage: run-tck.sh <reference|gateway> <1.0|0.3> [transport] [-- pytest args]}
@@ -62,7 +64,8 @@ if [[ $version == 1.0 ]]; then
 else
   # The categories of the 0.3 TCK's run_tck.py "--category all", each with its path and marker
   # filter, one pytest session per category. --sut-url is the JSON-RPC endpoint (the card is
-  # fetched from its origin); --transports picks the client transport (jsonrpc | rest).
+  # fetched from its origin); --transports pins the client transport (jsonrpc | rest); without it
+  # ("all") the TCK takes the card's preferred one (JSON-RPC) and both for transport-equivalence.
   export TCK_STREAMING_TIMEOUT=${TCK_STREAMING_TIMEOUT:-2.0}
   : >"$results/$name.txt"
   for cat in "mandatory|tests/mandatory/|mandatory_jsonrpc or mandatory_protocol" "capabilities|tests/optional/capabilities/|" \
@@ -79,5 +82,5 @@ else
     tail -n 1 "$results/$name.txt"
   done
 fi
-[[ $version == 1.0 ]] && tail -n 1 "$results/$name.txt"
+if [[ $version == 1.0 ]]; then tail -n 1 "$results/$name.txt"; else "$python" "$repo/scripts/tck/tck-summary.py" "$name"; fi
 exit $status

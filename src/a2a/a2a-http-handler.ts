@@ -17,6 +17,7 @@ import { agentContextBuilder } from './call-context.js';
 import { AGENT_CARD_PATHS, CARD_MAX_AGE_S, createCardHandler } from './card-endpoint.js';
 import { JWKS_PATH, type JsonWebKeySet } from './card-signature.js';
 import { createJsonRpcEndpoint } from './jsonrpc-endpoint.js';
+import { LEGACY_PUSH_CONFIGS_ROUTE, unwrapLegacyPushConfigBody } from './legacy-push-config-body.js';
 
 /** Where the JSON-RPC binding answers (the reference's path). */
 export const JSON_RPC_PATH = '/a2a';
@@ -45,6 +46,8 @@ export function createA2aHttpHandler(options: A2aHttpHandlerOptions, deps: { log
   const users = new WeakMap<IncomingMessage, User>();
   const rest = express();
   rest.disable('x-powered-by');
+  // v0.3 clients that send the spec's {config: ...} wrapper (a2a-python, the TCK); the SDK wants it bare.
+  rest.post(LEGACY_PUSH_CONFIGS_ROUTE, unwrapLegacyPushConfigBody());
   rest.use(
     restHandler({
       requestHandler: options.requestHandler,

@@ -2,11 +2,13 @@
 // fixes of a2a-notes §13 that concern what the handler answers, the same on every binding:
 // ListTasks/GetTask parameter ranges, ListTasks `pageSize` reporting the size of the page
 // returned, and a blocking SendMessage that gives up waiting after `blockingTimeoutMs` and
-// answers with the task as it stands (still working); the task itself keeps going. Knows
-// nothing of toq.
+// answers with the task as it stands (still working); the task itself keeps going; on the v0.3
+// wire, canceling a task that is already canceled is TaskNotCancelableError. Knows nothing of toq.
 
-import type { GetTaskRequest, ListTasksRequest, ListTasksResponse, Message, SendMessageRequest, StreamResponse, Task } from '@a2a-js/sdk';
+import { TaskState, type CancelTaskRequest, type GetTaskRequest, type ListTasksRequest, type ListTasksResponse, type Message, type SendMessageRequest, type StreamResponse, type Task } from '@a2a-js/sdk';
+import { TaskNotCancelableError } from '@a2a-js/sdk/errors';
 import type { A2ARequestHandler, ServerCallContext, TaskStore } from '@a2a-js/sdk/server';
+import { LEGACY_A2A_VERSION } from './a2a-version.js';
 import { ForwardingRequestHandler } from './forwarding-request-handler.js';
 import { checkHistoryLength, checkMessageParts, checkPageSize, checkTimestamp } from './request-checks.js';
 import type { TrackingEventBusManager } from './tracking-bus-manager.js';
@@ -74,6 +76,17 @@ export class CheckedRequestHandler extends ForwardingRequestHandler {
     const response = await this.inner.listTasks(params, context);
     // The SDK echoes the requested size; the field reports the size of this page (a2a-notes §13).
     return { ...response, pageSize: response.tasks.length };
+  }
+
+  override async cancelTask(params: CancelTaskRequest, context: ServerCallContext): Promise<Task> {
+    // The SDK answers a second cancel with the canceled task: v1.0 makes cancel idempotent (spec
+    // §3.3.1), but v0.3 lists "already canceled" among the TaskNotCancelableError cases (spec
+    // v0.3.0 §8.2), as the v0.3 Python SDK does and the v0.3 TCK checks.
+    if (context.requestedVersion === LEGACY_A2A_VERSION) {
+      const task = await this.#taskStore.load(params.id, context);
+      if (task?.status?.state === TaskState.TASK_STATE_CANCELED) throw new TaskNotCancelableError(`Task not cancelable: ${params.id} is already canceled`);
+    }
+    return this.inner.cancelTask(params, context);
   }
 }
 
