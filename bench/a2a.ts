@@ -8,7 +8,7 @@
 import { randomUUID } from 'node:crypto';
 import { Agent, request } from 'node:http';
 import { startChild, type BenchChild } from './child.js';
-import { fmt, printTable, summarize } from './stats.js';
+import { fmt, printTable, timeConcurrent, timeSequential, type Timing } from './stats.js';
 
 const IN_FLIGHT = 16;
 const CONCURRENT = Number(process.env['BENCH_A2A_MESSAGES'] ?? 2_000);
@@ -17,11 +17,6 @@ const WARMUP = 300;
 /** BENCH_A2A_ONLY=c measures the bridge case alone (for profiling it). */
 const ONLY_BRIDGE = process.env['BENCH_A2A_ONLY'] === 'c';
 
-interface Timing {
-  rate: number;
-  p50: number;
-  p99: number;
-}
 
 interface Result {
   readonly name: string;
@@ -124,32 +119,4 @@ function sendMessage(agent: Agent, url: string): Promise<string> {
     req.on('error', reject);
     req.end(body);
   });
-}
-
-async function timeSequential(n: number, op: () => Promise<unknown>): Promise<Timing> {
-  const samples: number[] = [];
-  const t0 = performance.now();
-  for (let i = 0; i < n; i++) {
-    const s = performance.now();
-    await op();
-    samples.push(performance.now() - s);
-  }
-  return { rate: n / ((performance.now() - t0) / 1000), ...summarize(samples) };
-}
-
-async function timeConcurrent(n: number, lanes: number, op: () => Promise<unknown>): Promise<Timing> {
-  const samples: number[] = [];
-  let started = 0;
-  const t0 = performance.now();
-  await Promise.all(
-    Array.from({ length: lanes }, async () => {
-      while (started < n) {
-        started++;
-        const s = performance.now();
-        await op();
-        samples.push(performance.now() - s);
-      }
-    }),
-  );
-  return { rate: samples.length / ((performance.now() - t0) / 1000), ...summarize(samples) };
 }

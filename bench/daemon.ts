@@ -14,7 +14,7 @@ import { buildLocalCard } from '../src/protocol/card.js';
 import { generateIdentity } from '../src/protocol/ed25519.js';
 import { ToqEndpoint } from '../src/transport/toq-endpoint.js';
 import { startChild } from './child.js';
-import { fmt, printTable, summarize } from './stats.js';
+import { fmt, printTable, timeConcurrent, timeSequential, type Timing } from './stats.js';
 
 const SEQUENTIAL = 300;
 const CONCURRENT = Number(process.env['BENCH_DAEMON_MESSAGES'] ?? 2_000);
@@ -91,42 +91,6 @@ async function measurePerConnection(target: string): Promise<{ sequential: Timin
   const sequential = await timeSequential(PER_CONNECTION, sendOnce);
   const concurrent = await timeConcurrent(PER_CONNECTION * 2, IN_FLIGHT, sendOnce);
   return { sequential, concurrent };
-}
-
-interface Timing {
-  rate: number;
-  p50: number;
-  p99: number;
-}
-
-async function timeSequential(n: number, op: () => Promise<unknown>): Promise<Timing> {
-  const samples: number[] = [];
-  const t0 = performance.now();
-  for (let i = 0; i < n; i++) {
-    const s = performance.now();
-    await op();
-    samples.push(performance.now() - s);
-  }
-  const seconds = (performance.now() - t0) / 1000;
-  return { rate: n / seconds, ...summarize(samples) };
-}
-
-async function timeConcurrent(n: number, lanes: number, op: () => Promise<unknown>): Promise<Timing> {
-  const samples: number[] = [];
-  let started = 0;
-  const t0 = performance.now();
-  await Promise.all(
-    Array.from({ length: lanes }, async () => {
-      while (started < n) {
-        started++;
-        const s = performance.now();
-        await op();
-        samples.push(performance.now() - s);
-      }
-    }),
-  );
-  const seconds = (performance.now() - t0) / 1000;
-  return { rate: samples.length / seconds, ...summarize(samples) };
 }
 
 function expectStatus(expected: number): (status: number) => void {
