@@ -175,7 +175,7 @@ export class SqliteTaskStore implements TaskStore {
       return Promise.reject(err as Error);
     }
     if (this.isClosed) return Promise.reject(new GatewayError('a2a_task_store_closed', `cannot save task ${task.id}: the task store is closed`));
-    const key = keyOf(params[0], params[1], params[2]);
+    const key = rowKey(params);
     // The SDK re-saves what it is told on a live bus; our bridges stored those very states before
     // publishing them. A save of exactly the row last committed needs no commit: it is durable
     // when that commit is.
@@ -253,7 +253,7 @@ export class SqliteTaskStore implements TaskStore {
       (err: unknown) => {
         // Committed, but not known to be on disk: no save may be reported done.
         for (const pending of batch) {
-          this.lastCommitted.delete(keyOf(pending.params[0], pending.params[1], pending.params[2]));
+          this.lastCommitted.delete(rowKey(pending.params));
           pending.reject(failures.get(pending) ?? err);
         }
       },
@@ -262,7 +262,7 @@ export class SqliteTaskStore implements TaskStore {
 
   /** The row now committed for its task, and when it is on disk; the oldest entries go past the cap. */
   private rememberCommitted(params: RowParams, durable: Promise<void>): void {
-    const key = keyOf(params[0], params[1], params[2]);
+    const key = rowKey(params);
     // Deleted first so that the Map's order stays the order of last use.
     this.lastCommitted.delete(key);
     this.lastCommitted.set(key, { params, durable });
@@ -364,6 +364,11 @@ export class SqliteTaskStore implements TaskStore {
 
 function sameRow(a: RowParams, b: RowParams): boolean {
   return a.every((value, i) => value === b[i]);
+}
+
+/** keyOf for an encoded row (its first three columns are tenant, owner, id). */
+function rowKey(params: RowParams): string {
+  return keyOf(params[0], params[1], params[2]);
 }
 
 function keyOf(tenant: string, owner: string, id: string): string {

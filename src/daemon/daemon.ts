@@ -338,6 +338,9 @@ export async function startDaemon(options: DaemonOptions): Promise<Daemon> {
   // the remote agent through the outbox from the hosted identity, its answers come back through
   // the hosted agent's receiver. `a2aRoutes` is the per-agent URL map the local API falls back to.
   const toqUpstreamAgents = config.agents.flatMap((agent) => (agent.kind === 'toq' ? [agent] : []));
+  /** The remote's toq card from the pooled session the outbox will use anyway (its setup carried the card); undefined when unreachable now. */
+  const peerCardOf = async (agent: string, to: string, phase: string) =>
+    (await withDeadline(gateway.endpoint.session(toqUpstreamCanonical(to), agent), phaseSignal(phase, BRIDGE_PROBE_TIMEOUT_MS)).catch(() => undefined))?.peer.card;
   const toqUpstreams =
     config.a2aEnabled && toqUpstreamAgents.length > 0
       ? await startToqUpstreamGateway(
@@ -370,16 +373,9 @@ export async function startDaemon(options: DaemonOptions): Promise<Daemon> {
               sendControl: async (agent, to, fields) => {
                 await gateway.send(toqUpstreamCanonical(to), fields, { fromAgent: agent });
               },
-              isBridge: async (agent, to) => {
-                // The pooled session the outbox will use anyway; its setup carried the far card.
-                const session = await withDeadline(gateway.endpoint.session(toqUpstreamCanonical(to), agent), phaseSignal('bridge probe', BRIDGE_PROBE_TIMEOUT_MS)).catch(() => undefined);
-                return hasBridgeCapability(session?.peer.card?.capabilities);
-              },
+              isBridge: async (agent, to) => hasBridgeCapability((await peerCardOf(agent, to, 'bridge probe'))?.capabilities),
               // DESIGN §5.2: the remote agent's accept_files / max_file_size, from the same pooled session.
-              peerCard: async (agent, to) => {
-                const session = await withDeadline(gateway.endpoint.session(toqUpstreamCanonical(to), agent), phaseSignal('card probe', BRIDGE_PROBE_TIMEOUT_MS)).catch(() => undefined);
-                return session?.peer.card;
-              },
+              peerCard: (agent, to) => peerCardOf(agent, to, 'card probe'),
               // DESIGN §4: authenticated A2A callers speak with their own derived identity.
               ...(config.a2aPrincipalIdentities ? { principalSender: (agent: string, principal: string) => principals.register(agent, principal) } : {}),
             },

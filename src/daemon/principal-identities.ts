@@ -67,12 +67,10 @@ export class PrincipalIdentities {
    * the endpoint and routed to `agent` (all idempotent). Returns its toq agent name.
    */
   register(agent: string, principal: string): string {
-    const key = `${agent}\u0000${principal}`;
-    const known = this.#names.get(key);
+    const known = this.#names.get(keyOf(agent, principal));
     if (known !== undefined) return known;
     const derived = derivePrincipalIdentity(this.#secret(), agent, principal);
-    this.#add(agent, key, derived);
-    this.#names.set(key, derived.name);
+    this.#add(agent, principal, derived);
     return derived.name;
   }
 
@@ -90,9 +88,7 @@ export class PrincipalIdentities {
           this.#log.warn({ agent, sender, derived: derived.name }, 'an open task was sent by an identity the master secret no longer derives; its replies will be refused');
           continue;
         }
-        const key = `${agent}\u0000${owner}`;
-        this.#add(agent, key, derived);
-        this.#names.set(key, derived.name);
+        this.#add(agent, owner, derived);
       } catch (err) {
         // A task of a hosted agent since removed from config.toml, say: nobody answers for it now.
         this.#log.warn({ err, agent, sender }, 'derived identity of an open task not registered');
@@ -111,8 +107,10 @@ export class PrincipalIdentities {
     this.#addToGateway = (agent) => gateway.addAgent(agent);
   }
 
-  #add(agent: string, key: string, derived: PrincipalIdentity): void {
+  /** Hosts `derived` for `principal` of hosted agent `agent` (a repeat is a no-op). */
+  #add(agent: string, principal: string, derived: PrincipalIdentity): void {
     const { name, identity } = derived;
+    const key = keyOf(agent, principal);
     const existing = this.#byName.get(name);
     if (existing !== undefined) {
       if (existing.key === key) return;
@@ -124,6 +122,7 @@ export class PrincipalIdentities {
     const registered: Registered = { agent, key, identity };
     this.#addToGateway?.(this.#agentOptions(name, registered));
     this.#byName.set(name, registered);
+    this.#names.set(key, name);
     this.#log.debug({ agent, name }, 'derived identity registered');
   }
 
@@ -135,4 +134,9 @@ export class PrincipalIdentities {
     this.#masterSecret ??= loadOrCreateMasterSecret(this.#options.configDir);
     return this.#masterSecret;
   }
+}
+
+/** `agent` 0x00 `principal`: one caller of one hosted agent. */
+function keyOf(agent: string, principal: string): string {
+  return `${agent}\u0000${principal}`;
 }

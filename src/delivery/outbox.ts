@@ -355,7 +355,11 @@ export class Outbox {
       // Most pumps (one after every attempt's outcome) find nothing due: this read costs a few
       // microseconds where the claiming UPDATE costs tens.
       const due = room > 0 ? this.store.nextDueAt({ maxPerPeer: this.maxPerPeer }) : undefined;
-      if (due === undefined || due > now) room = 0;
+      if (room > 0 && (due === undefined || due > now)) {
+        // Nothing to claim, and the read already tells the timer when to come back.
+        this.armTimerFor(due, now);
+        return;
+      }
       while (room > 0) {
         const want = Math.min(room, CLAIM_BATCH);
         // A claim need not reach the disk: after a crash start() puts 'sending' back to queued.
@@ -377,7 +381,10 @@ export class Outbox {
       this.clearTimer();
       return;
     }
-    const due = this.store.nextDueAt({ maxPerPeer: this.maxPerPeer });
+    this.armTimerFor(this.store.nextDueAt({ maxPerPeer: this.maxPerPeer }), now);
+  }
+
+  private armTimerFor(due: number | undefined, now: number): void {
     if (due === undefined) this.clearTimer();
     else this.setTimer(due, now);
   }

@@ -234,11 +234,13 @@ export class ToqUpstreamBridge {
    * max_file_size, and what fits in one frame. A lossless-profile peer (its A2A side states no
    * file limits) and an agent that cannot be reached now get the frame limit only.
    */
-  async checkFileParts(message: Message): Promise<void> {
+  async checkFileParts(message: Message, context: ServerCallContext): Promise<void> {
     // Plain messages need no probe of the remote agent.
     if (!message.parts.some((part) => part.content?.$case === 'raw')) return;
-    const isBridge = await this.#port.isBridge(this.#agent, this.#target);
-    const card = isBridge ? undefined : await this.#port.peerCard?.(this.#agent, this.#target);
+    // Probed over the session the message would take: the caller's sender (DESIGN §4).
+    const sender = this.#senderFor(context);
+    const isBridge = await this.#port.isBridge(sender, this.#target);
+    const card = isBridge ? undefined : await this.#port.peerCard?.(sender, this.#target);
     checkA2aFileParts(message, toFileLimits(card));
   }
 
@@ -357,12 +359,10 @@ export class ToqUpstreamBridge {
     const live = this.#live.get(row.taskId);
     const bus = live?.bus;
     const context = contextOf(row);
-    if (live?.held !== undefined) {
-      const held = live.held;
-      clearTimeout(held.timer);
-      live.held = undefined;
+    const held = this.#releaseHeld(live);
+    if (held !== undefined) {
       if (payload.$case === 'message') {
-        live.bus.publish(AgentEvent.message(payload.value));
+        held.bus.publish(AgentEvent.message(payload.value));
         this.#endTurn(row);
         return;
       }
@@ -543,12 +543,10 @@ export class ToqUpstreamBridge {
     if (current === undefined || !current.isOpen) return;
     const failed = this.#status(current.taskId, current.contextId, TaskState.TASK_STATE_FAILED, text);
     const live = this.#live.get(current.taskId);
-    if (live?.held !== undefined) {
+    const held = this.#releaseHeld(live);
+    if (held !== undefined) {
       // Lossless profile: the task nobody has seen yet (DESIGN §5.1) appears with its failure.
-      const held = live.held;
-      clearTimeout(held.timer);
-      live.held = undefined;
-      await this.#apply(contextOf(current), [AgentEvent.task(held.task), failed], live.bus);
+      await this.#apply(contextOf(current), [AgentEvent.task(held.task), failed], held.bus);
     } else {
       await live?.published;
       const task = await this.#taskStore.load(current.taskId, contextOf(current));
@@ -561,6 +559,18 @@ export class ToqUpstreamBridge {
     }
     this.#log.info({ taskId: current.taskId, id: current.envelopeId, code }, 'toq upstream: task failed, the remote agent reported an error after its ack');
     this.#endTurn(current);
+  }
+
+  /**
+   * Lossless profile: the task still held back (DESIGN §5.1) and its live bus, now the caller's to
+   * publish; undefined when none is held.
+   */
+  #releaseHeld(live: LiveTask | undefined): { readonly task: Task; readonly bus: ExecutionEventBus } | undefined {
+    const held = live?.held;
+    if (live === undefined || held === undefined) return undefined;
+    clearTimeout(held.timer);
+    live.held = undefined;
+    return { task: held.task, bus: live.bus };
   }
 
   #endTurn(row: UpstreamTaskRow): void {

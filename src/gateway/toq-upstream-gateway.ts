@@ -131,7 +131,7 @@ export async function startToqUpstreamGateway(options: ToqUpstreamGatewayOptions
       ...(blockingTimeoutMs !== undefined && { blockingTimeoutMs }),
     });
     // DESIGN §5.2: raw file parts the remote agent would not take are refused before anything is stored.
-    const checked = new PrecheckedRequestHandler(requestHandler, (message) => bridge.checkFileParts(message));
+    const checked = new PrecheckedRequestHandler(requestHandler, (message, context) => bridge.checkFileParts(message, context));
     httpHandlers.set(agent.name, createA2aHttpHandler({ requestHandler: checked, card: () => Promise.resolve(card()), jwks, authenticate: auth.authenticate, tenant: agent.name }, { log: agentLog }));
     receivers.set(agent.name, (envelope, peerAddress) => bridge.receive(envelope, peerAddress));
     bridge.recover();

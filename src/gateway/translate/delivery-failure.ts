@@ -18,7 +18,7 @@ export interface PeerError {
 }
 
 export function toA2aFailureText(failure: DeliveryFailure, target: string): string {
-  const detail = failure.message === '' ? failure.code : `${failure.code}: ${failure.message}`;
+  const detail = detailOf(failure);
   return failure.status === 'undeliverable' ? `toq agent ${target} unreachable (${detail})` : `toq agent ${target} refused the message (${detail})`;
 }
 
@@ -33,6 +33,10 @@ export function toA2aFailureText(failure: DeliveryFailure, target: string): stri
  */
 export function toA2aLateErrorText(error: PeerError, target: string): string | undefined {
   if (error.code === 'duplicate_message') return undefined;
-  const detail = error.message === '' ? error.code : `${error.code}: ${error.message}`;
-  return `toq agent ${target} accepted the message, then reported an error (${detail})`;
+  return `toq agent ${target} accepted the message, then reported an error (${detailOf(error)})`;
+}
+
+/** `code: message`, or the code alone when there is no message. */
+function detailOf(error: PeerError): string {
+  return error.message === '' ? error.code : `${error.code}: ${error.message}`;
 }

@@ -126,7 +126,7 @@ const MUTATIONS: readonly Mutation[] = [
   {
     rule: 'a system.error after the ack fails the task with its code and message',
     file: 'delivery-failure',
-    from: 'then reported an error (${detail})',
+    from: 'then reported an error (${detailOf(error)})',
     to: 'then reported an error (${error.code})',
     mustCatch: ['system-error-fails-task', 'system-error-after-ack-unknown-code'],
   },
