@@ -3,28 +3,13 @@
 // name the key and what it accepts, refusal in a2a-upstream tables, and GET /v1/config's view.
 
 import { describe, expect, it } from 'vitest';
-import { ConfigError, type ConfigWarning } from '../../../src/config/config-error.js';
+import { load, refusal } from '../../helpers/config-load.js';
 import { configToJson } from '../../../src/config/config-json.js';
 import { findKeySpec } from '../../../src/config/config-schema.js';
 import { applyConfigPatch } from '../../../src/config/config-patch.js';
 import { defaultConfig, loadConfig } from '../../../src/config/load-config.js';
 
 const TOQ_BOB = '[agents.bob]\ntoq = "toq://peer.example/carol"\n';
-
-function refusal(text: string): { key: string; message: string } {
-  try {
-    loadConfig(text);
-  } catch (err) {
-    expect(err).toBeInstanceOf(ConfigError);
-    return { key: (err as ConfigError).key, message: (err as ConfigError).message };
-  }
-  throw new Error('expected a ConfigError');
-}
-
-function load(text: string): { config: ReturnType<typeof loadConfig>; warnings: ConfigWarning[] } {
-  const warnings: ConfigWarning[] = [];
-  return { config: loadConfig(text, { warn: (w) => warnings.push(w) }), warnings };
-}
 
 describe('a2a_reply_state and a2a_blocking_timeout (top level)', () => {
   it('default: completed and 30 s, shown by GET /v1/config', () => {

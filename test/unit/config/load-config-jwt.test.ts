@@ -2,27 +2,11 @@
 // only, messages that name the key, warnings for a missing audience and a plain-http JWKS.
 
 import { describe, expect, it } from 'vitest';
-import { ConfigError, type ConfigWarning } from '../../../src/config/config-error.js';
-import { loadConfig } from '../../../src/config/load-config.js';
+import { load, refusal } from '../../helpers/config-load.js';
 
 const ISSUER = 'a2a_jwt_issuer = "https://issuer.example"\n';
 const AUDIENCE = 'a2a_jwt_audience = "toq-gateway"\n';
 const JWKS = 'a2a_jwt_jwks_url = "https://issuer.example/.well-known/jwks.json"\n';
-
-function refusal(text: string): { key: string; message: string } {
-  try {
-    loadConfig(text);
-  } catch (err) {
-    expect(err).toBeInstanceOf(ConfigError);
-    return { key: (err as ConfigError).key, message: (err as ConfigError).message };
-  }
-  throw new Error('expected a ConfigError');
-}
-
-function load(text: string): { config: ReturnType<typeof loadConfig>; warnings: ConfigWarning[] } {
-  const warnings: ConfigWarning[] = [];
-  return { config: loadConfig(text, { warn: (w) => warnings.push(w) }), warnings };
-}
 
 describe('a2a_jwt_* keys', () => {
   it('all three set: JWT on, no warning, default algorithms left to the JWT layer', () => {
