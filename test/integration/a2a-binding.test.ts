@@ -3,13 +3,12 @@
 // adds to the SDK: envelope and version handling, auth, caller scoping, the §13 fixes, the
 // blocking time limit, the card, and REST through the SDK's express handler.
 
-import { createServer, type Server } from 'node:http';
-import type { AddressInfo } from 'node:net';
 import pino from 'pino';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { Role, TaskState, type AgentCard } from '@a2a-js/sdk';
 import { AgentEvent, InMemoryTaskStore, type AgentExecutor } from '@a2a-js/sdk/server';
-import { createA2aHttpHandler, type HttpHandler } from '../../src/a2a/a2a-http-handler.js';
+import { createA2aHttpHandler } from '../../src/a2a/a2a-http-handler.js';
+import { listenA2aHttpServer, type A2aHttpServer } from '../helpers/a2a-http-server.js';
 import { buildAgentCard } from '../../src/a2a/agent-card.js';
 import { createBearerAuth } from '../../src/a2a/bearer-auth.js';
 import { createA2aRequestHandler } from '../../src/a2a/request-handler.js';
@@ -38,27 +37,24 @@ function testExecutor(): AgentExecutor {
   };
 }
 
-let server: Server;
+let server: A2aHttpServer;
 let base: string;
 let card: AgentCard;
 
 beforeAll(async () => {
-  let handler: HttpHandler = (_req, res) => res.end();
-  server = createServer((req, res) => handler(req, res));
-  await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
-  base = `http://127.0.0.1:${(server.address() as AddressInfo).port}`;
+  server = await listenA2aHttpServer();
+  base = server.base;
   card = buildAgentCard({ name: 'alice (toq)', description: 'test', version: '0.0.1', jsonRpcUrl: `${base}/a2a`, restUrl: base, skills: [], requiresBearer: true, extensions: [{ uri: 'urn:toq:a2a:identity:v1', description: 'id', params: { address: 'toq://h/alice' } }] });
   const requestHandler = createA2aRequestHandler({ card, taskStore: new InMemoryTaskStore(), executor: testExecutor(), blockingTimeoutMs: 300 });
   const auth = createBearerAuth([
     { key: KEY_1, principal: 'p1' },
     { key: KEY_2, principal: 'p2' },
   ]);
-  handler = createA2aHttpHandler({ requestHandler, card: () => Promise.resolve(card), authenticate: auth.authenticate, tenant: 'alice', maxBodyBytes: 64 * 1024 }, { log: pino({ level: 'silent' }) });
+  server.serve(createA2aHttpHandler({ requestHandler, card: () => Promise.resolve(card), authenticate: auth.authenticate, tenant: 'alice', maxBodyBytes: 64 * 1024 }, { log: pino({ level: 'silent' }) }));
 });
 
 afterAll(async () => {
-  server.closeAllConnections();
-  await new Promise<void>((resolve) => server.close(() => resolve()));
+  await server.close();
 });
 
 interface RpcAnswer {

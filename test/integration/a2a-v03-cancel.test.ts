@@ -5,14 +5,13 @@
 // reached a terminal state like completed, failed, or canceled"), v1.0 makes cancel idempotent
 // (spec v1.0 §3.3.1); the SDK answers both with the canceled task.
 
-import { createServer, type Server } from 'node:http';
-import type { AddressInfo } from 'node:net';
 import pino from 'pino';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { TaskState } from '@a2a-js/sdk';
 import { AgentEvent, InMemoryTaskStore, type AgentExecutor } from '@a2a-js/sdk/server';
 import { createA2aAuth } from '../../src/a2a/a2a-auth.js';
-import { createA2aHttpHandler, type HttpHandler } from '../../src/a2a/a2a-http-handler.js';
+import { createA2aHttpHandler } from '../../src/a2a/a2a-http-handler.js';
+import { listenA2aHttpServer, type A2aHttpServer } from '../helpers/a2a-http-server.js';
 import { buildAgentCard } from '../../src/a2a/agent-card.js';
 import { createA2aRequestHandler } from '../../src/a2a/request-handler.js';
 
@@ -34,24 +33,21 @@ function pausingExecutor(): AgentExecutor {
   };
 }
 
-let server: Server;
+let server: A2aHttpServer;
 let base: string;
 
 beforeAll(async () => {
-  let handler: HttpHandler = (_req, res) => res.end();
-  server = createServer((req, res) => handler(req, res));
-  await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
-  base = `http://127.0.0.1:${(server.address() as AddressInfo).port}`;
+  server = await listenA2aHttpServer();
+  base = server.base;
   const log = pino({ level: 'silent' });
   const card = buildAgentCard({ name: 'tck', description: 'test', version: '0.0.1', jsonRpcUrl: `${base}/a2a`, restUrl: base, skills: [], requiresBearer: false });
   const requestHandler = createA2aRequestHandler({ card, taskStore: new InMemoryTaskStore(), executor: pausingExecutor() });
   const auth = createA2aAuth({ apiKeys: [] }, { log });
-  handler = createA2aHttpHandler({ requestHandler, card: () => Promise.resolve(card), authenticate: auth.authenticate, tenant: 'tck' }, { log });
+  server.serve(createA2aHttpHandler({ requestHandler, card: () => Promise.resolve(card), authenticate: auth.authenticate, tenant: 'tck' }, { log }));
 });
 
 afterAll(async () => {
-  server.closeAllConnections();
-  await new Promise<void>((resolve) => server.close(() => resolve()));
+  await server.close();
 });
 
 type Json = Record<string, unknown>;

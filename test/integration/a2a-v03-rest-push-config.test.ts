@@ -6,14 +6,13 @@
 // sends as the whole CreateTaskPushNotificationConfigRequest {parent, configId, config}; the SDK
 // reads the body as the bare TaskPushNotificationConfig and refused it with -32602.
 
-import { createServer, type Server } from 'node:http';
-import type { AddressInfo } from 'node:net';
 import pino from 'pino';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { TaskState } from '@a2a-js/sdk';
 import { AgentEvent, InMemoryPushNotificationStore, InMemoryTaskStore, type AgentExecutor } from '@a2a-js/sdk/server';
 import { createA2aAuth } from '../../src/a2a/a2a-auth.js';
-import { createA2aHttpHandler, type HttpHandler } from '../../src/a2a/a2a-http-handler.js';
+import { createA2aHttpHandler } from '../../src/a2a/a2a-http-handler.js';
+import { listenA2aHttpServer, type A2aHttpServer } from '../helpers/a2a-http-server.js';
 import { buildAgentCard } from '../../src/a2a/agent-card.js';
 import { GuardedPushNotificationSender, withPushNotifications } from '../../src/a2a/push-notifications.js';
 import { createA2aRequestHandler } from '../../src/a2a/request-handler.js';
@@ -31,27 +30,24 @@ function pausingExecutor(): AgentExecutor {
   };
 }
 
-let server: Server;
+let server: A2aHttpServer;
 let base: string;
 let pushSender: GuardedPushNotificationSender;
 
 beforeAll(async () => {
-  let handler: HttpHandler = (_req, res) => res.end();
-  server = createServer((req, res) => handler(req, res));
-  await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
-  base = `http://127.0.0.1:${(server.address() as AddressInfo).port}`;
+  server = await listenA2aHttpServer();
+  base = server.base;
   const log = pino({ level: 'silent' });
   const card = withPushNotifications(buildAgentCard({ name: 'tck', description: 'test', version: '0.0.1', jsonRpcUrl: `${base}/a2a`, restUrl: base, skills: [], requiresBearer: false }));
   const pushStore = new InMemoryPushNotificationStore();
   pushSender = new GuardedPushNotificationSender(pushStore, { policy: { allowPrivate: true } }, { log });
   const requestHandler = createA2aRequestHandler({ card, taskStore: new InMemoryTaskStore(), executor: pausingExecutor(), push: { store: pushStore, sender: pushSender } });
   const auth = createA2aAuth({ apiKeys: [] }, { log });
-  handler = createA2aHttpHandler({ requestHandler, card: () => Promise.resolve(card), authenticate: auth.authenticate, tenant: 'tck' }, { log });
+  server.serve(createA2aHttpHandler({ requestHandler, card: () => Promise.resolve(card), authenticate: auth.authenticate, tenant: 'tck' }, { log }));
 });
 
 afterAll(async () => {
-  server.closeAllConnections();
-  await new Promise<void>((resolve) => server.close(() => resolve()));
+  await server.close();
   await pushSender.close();
 });
 
