@@ -51,7 +51,7 @@ import { A2aOutbound } from '../gateway/a2a-outbound.js';
 // toq upstream agents
 import { createA2aAgentRouter } from '../a2a/agent-router.js';
 import { startToqUpstreamGateway } from '../gateway/toq-upstream-gateway.js';
-import { readOpenDerivedSenders } from '../gateway/toq-upstream-task-store.js';
+import { OpenTurnSenders, readOpenDerivedSenders } from '../gateway/toq-upstream-task-store.js';
 import { toA2aTaskState } from '../gateway/translate/task-state.js';
 import { canonicalAddress as toqUpstreamCanonical } from '../protocol/address.js';
 import { A2A_BRIDGE_CAPABILITY, hasBridgeCapability } from '../gateway/translate/a2a-bridge.js';
@@ -79,6 +79,8 @@ export interface DaemonOptions {
   readonly outboxBackoffMs?: readonly number[];
   /** A blocking A2A SendMessage answers with the working task after this long (tests shorten it). @default 30000 */
   readonly a2aBlockingTimeoutMs?: number;
+  /** Derived A2A principal identities hosted at once (tests lower it). @default DERIVED_IDENTITY_CAP (10 000) */
+  readonly principalIdentityCap?: number;
   readonly now?: () => number;
 }
 
@@ -106,6 +108,14 @@ const BRIDGE_PROBE_TIMEOUT_MS = 3_000;
 
 /** History types the reference records (local-API spec §3.1): not chunks, not acks. */
 const HISTORY_TYPES: ReadonlySet<string> = new Set(['message.send', 'thread.close', 'message.stream.end']);
+
+/** A message for the local agent's listeners and handlers, as committed. */
+interface LocalDelivery {
+  readonly message: IncomingMessageJson;
+  readonly type: Envelope['type'];
+  /** The sending peer's public key text (handlers get it as TOQ_FROM_KEY). */
+  readonly fromKey: string;
+}
 
 export async function startDaemon(options: DaemonOptions): Promise<Daemon> {
   const log = options.log;
@@ -172,7 +182,12 @@ export async function startDaemon(options: DaemonOptions): Promise<Daemon> {
   // DESIGN §4 (a2a_principal_identities): A2A principals' derived toq identities. Those that sent
   // turns still open are hosted before the port opens (whatever the option says now), so a late
   // reply after a restart is never refused as addressed to an unknown agent.
-  const principals = new PrincipalIdentities({ configDir: options.configDir, localAgentName: config.agentName, capabilities: [A2A_BRIDGE_CAPABILITY] }, { hosted, log });
+  // At the cap, identities whose turns all ended are evicted; until the task table is open, none is.
+  const openTurns: { senders?: OpenTurnSenders } = {};
+  const principals = new PrincipalIdentities(
+    { configDir: options.configDir, localAgentName: config.agentName, capabilities: [A2A_BRIDGE_CAPABILITY], ...(options.principalIdentityCap !== undefined && { cap: options.principalIdentityCap }) },
+    { hosted, log, hasOpenTurn: (name) => openTurns.senders?.has(name) ?? true },
+  );
   principals.recover(readOpenDerivedSenders(join(options.configDir, 'gateway.db')));
 
   const onMessage = (envelope: Envelope, session: ToqSession): Promise<void> =>
@@ -193,18 +208,22 @@ export async function startDaemon(options: DaemonOptions): Promise<Daemon> {
     await groupCommit.run(() => store.recordInbound(toInboundRecord(envelope, agent, session.peer.publicKeyText, now())));
   };
 
-  const onLocalMessage = (envelope: Envelope, session: ToqSession): Promise<void> => groupCommit.run(() => commitInbound(envelope, session)).then((message) => {
-    if (message === undefined) return;
+  // Listeners and handlers get the message at its commit, while the flush runs: a commit survives
+  // the process being killed, and only a power cut in that instant could lose it (then the peer,
+  // never acked, sends it again and they see it twice). The ack waits for the flush, so a reply
+  // enqueued by a listener leaves without waiting for the disk twice in a row.
+  const onLocalMessage = (envelope: Envelope, session: ToqSession): Promise<void> => groupCommit.run(() => commitInbound(envelope, session), deliverLocally).then(() => undefined);
+
+  const deliverLocally = (delivery: LocalDelivery | undefined): void => {
+    if (delivery === undefined) return;
+    const { message, type, fromKey } = delivery;
     bus.publish(message);
-    if (adapterUrl !== undefined && (envelope.type === 'message.send' || envelope.type === 'thread.close')) postToAdapter(adapterUrl, message);
-    if (envelope.type !== 'message.stream.chunk') {
-      const handlerMessage: HandlerMessage = { ...message, fromKey: session.peer.publicKeyText };
-      holder.handlers?.dispatch(handlerMessage);
-    }
-  });
+    if (adapterUrl !== undefined && (type === 'message.send' || type === 'thread.close')) postToAdapter(adapterUrl, message);
+    if (type !== 'message.stream.chunk') holder.handlers?.dispatch({ ...message, fromKey } satisfies HandlerMessage);
+  };
 
   /** The inbound record, committed before the ack; undefined for a duplicate (already committed). */
-  const commitInbound = (envelope: Envelope, session: ToqSession): IncomingMessageJson | undefined => {
+  const commitInbound = (envelope: Envelope, session: ToqSession): LocalDelivery | undefined => {
     if (!sessionsSeen.has(session)) {
       sessionsSeen.add(session);
       store.upsertPeer(session.peer.publicKeyText, session.peer.address, now());
@@ -218,7 +237,7 @@ export async function startDaemon(options: DaemonOptions): Promise<Daemon> {
     } else {
       store.rememberSeen(session.peer.publicKeyText, envelope.id, receivedAt);
     }
-    return toIncomingJson(envelope, receivedAt);
+    return { message: toIncomingJson(envelope, receivedAt), type: envelope.type, fromKey: session.peer.publicKeyText };
   };
 
   const stateHolder: { writer?: StateFileWriter } = {};
@@ -263,7 +282,7 @@ export async function startDaemon(options: DaemonOptions): Promise<Daemon> {
       // Outcomes share a commit that does not wait for the disk: a lost outcome only means one
       // more attempt, which the receiver's dedup absorbs (see transactionWithoutSync).
       commit: (record) => outcomeCommit.run(record),
-      durableCommit: (write) => groupCommit.run(write),
+      durableCommit: (write, onCommitted) => groupCommit.run(write, onCommitted),
     },
     { outboxTtlMs: config.outboxTtl * 1000, ...(options.outboxBackoffMs !== undefined && { backoffMs: options.outboxBackoffMs }) },
   );
@@ -390,6 +409,7 @@ export async function startDaemon(options: DaemonOptions): Promise<Daemon> {
         )
       : undefined;
   for (const [name, receive] of toqUpstreams?.receivers ?? []) hosted.register(name, (envelope, session) => receive(envelope, session.peer.address));
+  if (toqUpstreams !== undefined) openTurns.senders = new OpenTurnSenders(join(options.configDir, 'gateway.db'));
   const defaultA2aAgent = config.a2aDefaultAgent === undefined ? undefined : toqUpstreams?.httpHandlers.get(config.a2aDefaultAgent);
   const a2aRoutes =
     toqUpstreams === undefined ? a2a?.httpHandler : createA2aAgentRouter({ agents: toqUpstreams.httpHandlers, ...((defaultA2aAgent ?? a2a?.httpHandler) !== undefined && { defaultAgent: defaultA2aAgent ?? a2a?.httpHandler }) });
@@ -505,6 +525,7 @@ export async function startDaemon(options: DaemonOptions): Promise<Daemon> {
       await gateway.close();
       await a2a?.close();
       await toqUpstreams?.close();
+      openTurns.senders?.close();
       persistPolicy();
       store.close();
       await walSync.close();

@@ -90,6 +90,12 @@ export interface Gateway {
    */
   addAgent(agent: GatewayAgentOptions): HostedAgent;
   /**
+   * Stops hosting a derived identity (DESIGN §4: evicted; added by addAgent or in the start list
+   * after a recovery): handshakes naming it are refused from now on and its sessions, both ways,
+   * close. Unknown names are a no-op. Not for configured agents, which have their own receivers.
+   */
+  removeAgent(name: string): Promise<void>;
+  /**
    * Sends over the pooled session and, for messages on a thread, grants the peer a reply-only
    * pass on that thread first (so its answer gets through our approval or allowlist mode).
    */
@@ -229,6 +235,7 @@ export async function startGateway(options: GatewayOptions): Promise<Gateway> {
       endpoint.addAgent(added);
       return endpoint.agent(agent.name);
     },
+    removeAgent: (name) => endpoint.removeAgent(name),
     send: async (target, fields, sendOptions = {}) => {
       if (fields.thread_id !== undefined && fields.type !== 'thread.close') {
         const session = await endpoint.session(target, sendOptions.fromAgent);

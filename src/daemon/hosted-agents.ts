@@ -50,6 +50,11 @@ export class HostedAgents {
     this.aliases.set(alias, name);
   }
 
+  /** Stops routing `alias` (an evicted derived identity, DESIGN §4); unknown aliases are a no-op. */
+  removeAlias(alias: string): void {
+    this.aliases.delete(alias);
+  }
+
   /** The hosted agent that `name` is or speaks for (its records and history are that agent's). */
   hostOf(name: string): string {
     return this.aliases.get(name) ?? name;

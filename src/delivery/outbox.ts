@@ -58,10 +58,11 @@ export interface OutboxDeps {
   readonly commit?: (record: () => void) => Promise<void>;
   /**
    * Runs a write that must be on disk before its caller is answered (enqueueDurably); the daemon
-   * passes its group commit, which flushes off the event loop. @default run it now, in a
-   * transaction of the store's own synchronous setting
+   * passes its group commit, which flushes off the event loop. `onCommitted` gets the write's
+   * result right after its transaction committed, before the flush (GroupCommit.run).
+   * @default run it now, in a transaction of the store's own synchronous setting
    */
-  readonly durableCommit?: <T>(write: () => T) => Promise<T>;
+  readonly durableCommit?: <T>(write: () => T, onCommitted?: (value: T) => void) => Promise<T>;
 }
 
 export interface OutboxOptions {
@@ -139,7 +140,7 @@ export class Outbox {
   private readonly log: Logger;
   private readonly timers: OutboxTimers;
   private readonly commit: (record: () => void) => Promise<void>;
-  private readonly durableCommit: <T>(write: () => T) => Promise<T>;
+  private readonly durableCommit: <T>(write: () => T, onCommitted?: (value: T) => void) => Promise<T>;
   private readonly ttlMs: number;
   private readonly backoffMs: readonly number[];
   private readonly steadyRetryMs: number;
@@ -148,6 +149,13 @@ export class Outbox {
   private readonly stopDrainMs: number;
 
   private readonly inFlight = new Map<string, Promise<void>>();
+  /**
+   * Entries this outbox moved to 'sending' whose attempt has not settled, per recipient and in
+   * all: what the store's 'sending' rows are while we run (start() resets the rest), kept here so
+   * that enqueue can tell without a query whether a new entry may go at once.
+   */
+  private readonly sendingTo = new Map<string, number>();
+  private sendingCount = 0;
   private readonly listeners = new Map<string, Set<Listener>>();
   /** Recipients found down, and until when their queued messages wait (see retryLater). */
   private readonly peerHolds = new Map<string, number>();
@@ -167,7 +175,13 @@ export class Outbox {
       (async (record) => {
         record();
       });
-    this.durableCommit = deps.durableCommit ?? (async (write) => this.store.transaction(write));
+    this.durableCommit =
+      deps.durableCommit ??
+      (async (write, onCommitted) => {
+        const value = this.store.transaction(write);
+        onCommitted?.(value);
+        return value;
+      });
     this.ttlMs = checkMs(options.outboxTtlMs ?? OUTBOX_TTL_MS, 'outboxTtlMs');
     this.backoffMs = (options.backoffMs ?? OUTBOX_BACKOFF_MS).map((ms, i) => checkMs(ms, `backoffMs[${i}]`));
     this.steadyRetryMs = checkMs(options.steadyRetryMs ?? OUTBOX_STEADY_RETRY_MS, 'steadyRetryMs');
@@ -202,7 +216,16 @@ export class Outbox {
   /** Commits the message as 'queued' and returns; the first attempt starts right after. */
   enqueue(message: OutgoingMessage): EnqueueResult {
     const fields = this.toNewEntry(message);
-    return this.queued(this.store.enqueueOutbox(fields), fields.thread_id);
+    const toStore = this.claimIfFree(fields);
+    let stored: OutboxEntry;
+    try {
+      stored = this.store.enqueueOutbox(toStore);
+    } catch (err) {
+      if (toStore.claimed === true) this.releasePeer(toStore.to);
+      throw err;
+    }
+    this.startIfClaimed(stored);
+    return this.queued(stored, fields.thread_id);
   }
 
   /**
@@ -214,13 +237,44 @@ export class Outbox {
    */
   async enqueueDurably(message: OutgoingMessage): Promise<EnqueueResult> {
     const fields = this.toNewEntry(message);
-    const entry = await this.durableCommit(() => {
-      const stored = this.store.enqueueOutbox(fields);
-      // A microtask: it claims after the transaction has committed.
-      this.schedulePump();
-      return stored;
+    let claimedFor: string | undefined;
+    const entry = await this.durableCommit(
+      () => {
+        // Decided when the write runs (the batch's turn), in the same step as the insert.
+        const toStore = this.claimIfFree(fields);
+        if (toStore.claimed === true) claimedFor = toStore.to;
+        return this.store.enqueueOutbox(toStore);
+      },
+      // Only a committed entry may leave; its attempt overlaps the flush.
+      (stored) => {
+        claimedFor = undefined;
+        this.startIfClaimed(stored);
+      },
+    ).catch((err: unknown) => {
+      // Rolled back (or the commit failed): the recipient's slot was never used.
+      if (claimedFor !== undefined) this.releasePeer(claimedFor);
+      throw err;
     });
     return this.queued(entry, fields.thread_id);
+  }
+
+  /**
+   * The fast path of a new entry: stored already claimed, its attempt started at the commit,
+   * instead of a claiming UPDATE in a later pump (the claim query is the costliest statement of
+   * a send). Only when the pump would pick it right away anyway: we are running, the limits leave
+   * room, the recipient is not held back as down, and it has no queued entry this one would
+   * overtake. The recipient's slot is taken here, in the same synchronous step as the insert.
+   */
+  private claimIfFree<T extends NewOutboxEntry>(fields: T): T {
+    if (!this.isRunning || this.sendingCount >= this.maxInFlight || (this.sendingTo.get(fields.to) ?? 0) >= this.maxPerPeer) return fields;
+    const hold = this.peerHolds.get(fields.to);
+    if ((hold !== undefined && hold > fields.createdAtMs) || this.store.hasQueued(fields.to)) return fields;
+    this.takePeer(fields.to);
+    return { ...fields, claimed: true };
+  }
+
+  private startIfClaimed(entry: OutboxEntry): void {
+    if (entry.status === 'sending') this.startAttempt(entry);
   }
 
   /** Validates a message and gives it its stored fields. */
@@ -350,7 +404,7 @@ export class Outbox {
     this.isPumpScheduled = false;
     if (!this.isRunning) return;
     const now = this.now();
-    let room = this.maxInFlight - this.inFlight.size;
+    let room = this.maxInFlight - this.sendingCount;
     try {
       // Most pumps (one after every attempt's outcome) find nothing due: this read costs a few
       // microseconds where the claiming UPDATE costs tens.
@@ -364,6 +418,7 @@ export class Outbox {
         const want = Math.min(room, CLAIM_BATCH);
         // A claim need not reach the disk: after a crash start() puts 'sending' back to queued.
         const batch = this.store.transactionWithoutSync(() => this.store.claimDue(now, want, { maxPerPeer: this.maxPerPeer }));
+        for (const entry of batch) this.takePeer(entry.to);
         for (const entry of batch) this.startAttempt(entry);
         room -= batch.length;
         if (batch.length < want) break;
@@ -377,7 +432,7 @@ export class Outbox {
 
   private armTimer(now: number): void {
     // At the global limit the next completion pumps again; a timer would only spin.
-    if (this.inFlight.size >= this.maxInFlight) {
+    if (this.sendingCount >= this.maxInFlight) {
       this.clearTimer();
       return;
     }
@@ -406,16 +461,34 @@ export class Outbox {
     this.timerDueAt = undefined;
   }
 
+  /** Starts the attempt of an entry claimed for it (takePeer done); the slot is given back when it settles. */
   private startAttempt(entry: OutboxEntry): void {
-    // An attempt of this id from before a stop()/start() is still out: it will settle the entry.
-    if (this.inFlight.has(entry.id)) return;
+    // An attempt of this id from before a stop()/start() is still out: it will settle the entry
+    // (and give back its own slot).
+    if (this.inFlight.has(entry.id)) {
+      this.releasePeer(entry.to);
+      return;
+    }
     const attempt = this.attempt(entry)
       .catch((err: unknown) => this.log.error({ err, id: entry.id }, 'outbox: attempt bookkeeping failed'))
       .finally(() => {
         this.inFlight.delete(entry.id);
+        this.releasePeer(entry.to);
         this.schedulePump();
       });
     this.inFlight.set(entry.id, attempt);
+  }
+
+  private takePeer(to: string): void {
+    this.sendingTo.set(to, (this.sendingTo.get(to) ?? 0) + 1);
+    this.sendingCount += 1;
+  }
+
+  private releasePeer(to: string): void {
+    const n = (this.sendingTo.get(to) ?? 0) - 1;
+    if (n > 0) this.sendingTo.set(to, n);
+    else this.sendingTo.delete(to);
+    this.sendingCount -= 1;
   }
 
   private async attempt(entry: OutboxEntry): Promise<void> {

@@ -115,7 +115,10 @@ interface LiveTask {
   settle(): void;
   /** Lossless profile: the task not yet published (nothing has answered yet, DESIGN §5.1). */
   held?: { readonly task: Task; readonly timer: NodeJS.Timeout };
-  /** The publication of the held task once the grace ended (answers wait for it). */
+  /**
+   * The task's first save and publication (plain profile: made while its message is committed;
+   * lossless profile: once the grace ended). Answers wait for it, so none lands before the task.
+   */
   published?: Promise<void>;
 }
 
@@ -283,7 +286,12 @@ export class ToqUpstreamBridge {
       const ids = { taskId: ctx.taskId, contextId: ctx.contextId };
       // The probe dials the session the message will use: the same sender (DESIGN §4).
       const isBridge = await this.#port.isBridge(sender, this.#target);
-      const start = [AgentEvent.task(task), this.#status(ctx.taskId, ctx.contextId, TaskState.TASK_STATE_WORKING)];
+      // One task event, already working: the SDK's consumer of the live bus re-applies what we
+      // publish, and a snapshot equal to the row we store is not written again (the task store's
+      // same-row check), where a submitted snapshot then a working update were two more commits
+      // and two more flushes on the call's path.
+      const start = [AgentEvent.task({ ...task, status: { state: TaskState.TASK_STATE_WORKING, message: undefined, timestamp: this.#iso() } })];
+      let saved: Promise<void> = Promise.resolve();
       if (isBridge && ctx.task === undefined) {
         // DESIGN §5.1: nothing is published until the far side answers (or the grace ends).
         const held = setTimeout(() => {
@@ -294,12 +302,17 @@ export class ToqUpstreamBridge {
         held.unref();
         live.held = { task, timer: held };
       } else {
-        await this.#apply(context, start, bus);
+        // Saved while the message itself is committed, so both share one flush of the disk
+        // (wal-sync.ts); an answer waits for this save (#pickTask). Should the save fail, the
+        // executor fails the call and the answer finds no task to apply to.
+        saved = this.#apply(context, start, bus);
+        live.published = saved.catch(() => undefined);
       }
       // DESIGN §4: the hosted agent's identity (or the caller's derived one) is the sender; the
       // body keeps the A2A ids and never names the principal.
       const body = isBridge ? toBridgeRequestBody(ctx.userMessage, ids) : toToqMessageBody(ctx.userMessage, ids);
-      await this.#port.enqueue({ agent: sender, to: this.#target, body, thread_id: threadId, id: envelopeId });
+      const queued = this.#port.enqueue({ agent: sender, to: this.#target, body, thread_id: threadId, id: envelopeId });
+      await Promise.all([saved, queued]);
       this.#watch(envelopeId);
       this.#log.debug({ taskId: ctx.taskId, threadId, id: envelopeId, to: this.#target }, 'toq upstream: A2A message queued');
       // Returning closes the bus (unless the task is interrupted): wait for the reply, within the hold.
@@ -454,8 +467,11 @@ export class ToqUpstreamBridge {
     const open = this.#tasks.openTasksOfThread(this.#agent, threadId);
     const ordered = replyTo === undefined ? open : [...open.filter((r) => r.envelopeId === replyTo), ...open.filter((r) => r.envelopeId !== replyTo)];
     for (const row of ordered) {
+      const live = this.#live.get(row.taskId);
       // A task held back for the far side's first answer is not stored yet (DESIGN §5.1).
-      if (this.#live.get(row.taskId)?.held !== undefined) return row;
+      if (live?.held !== undefined) return row;
+      // One whose first save is under way is, once it is done.
+      await live?.published;
       const task = await this.#taskStore.load(row.taskId, contextOf(row));
       if (task !== undefined && !isTerminalTaskState(task.status?.state ?? TaskState.TASK_STATE_UNSPECIFIED)) return row;
       // Canceled (or lost) while it waited: it takes no reply.

@@ -91,6 +91,8 @@ export class UpstreamTaskStore {
     db.exec(SCHEMA);
     // Tables created before `sender` existed get it (NULL = the hosted agent).
     if (!hasSenderColumn(db)) db.exec('ALTER TABLE a2a_toq_upstream_tasks ADD COLUMN sender TEXT');
+    // For OpenTurnSenders, after the column exists: open turns only, so it stays as small as they are.
+    db.exec('CREATE INDEX IF NOT EXISTS a2a_toq_upstream_tasks_open_sender ON a2a_toq_upstream_tasks (sender) WHERE is_open = 1');
     this.#stmts = {
       generation: db.prepare<[string, string, string], { generation: number }>('SELECT generation FROM a2a_toq_upstream_contexts WHERE agent = ? AND owner = ? AND context_id = ?'),
       bump: db.prepare<[string, string, string]>(
@@ -191,6 +193,30 @@ export function readOpenDerivedSenders(dbPath: string): OpenDerivedSender[] {
       .all();
   } finally {
     db.close();
+  }
+}
+
+/**
+ * Whether a toq identity sent a turn that still waits for a reply (DESIGN §4: a derived identity
+ * with one stays hosted, so that the reply lands). On its own read-only connection to the
+ * gateway.db at `dbPath`, opened after an UpstreamTaskStore has created the table; it sees what
+ * any connection has committed. One statement, prepared once, on the partial index of open turns.
+ */
+export class OpenTurnSenders {
+  readonly #db: Database.Database;
+  readonly #hasOpenTurn: Database.Statement<[string], { one: number }>;
+
+  constructor(dbPath: string) {
+    this.#db = new Database(dbPath, { readonly: true, fileMustExist: true });
+    this.#hasOpenTurn = this.#db.prepare<[string], { one: number }>('SELECT 1 AS one FROM a2a_toq_upstream_tasks WHERE sender = ? AND is_open = 1 LIMIT 1');
+  }
+
+  has(sender: string): boolean {
+    return this.#hasOpenTurn.get(sender) !== undefined;
+  }
+
+  close(): void {
+    this.#db.close();
   }
 }
 

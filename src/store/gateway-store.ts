@@ -48,6 +48,8 @@ export interface GatewayStore {
   claimDue(nowMs: number, limit: number, options: ClaimOptions): OutboxEntry[];
   /** Earliest next attempt among queued entries of recipients below maxPerPeer sending. */
   nextDueAt(options: ClaimOptions): number | undefined;
+  /** Whether `to` has any queued entry, due or not (a new one must not overtake them). */
+  hasQueued(to: string): boolean;
   /**
    * Applies `update` if the entry's status is one of `expect` (all statuses when omitted) and
    * commits; returns the entry after the change, or undefined when absent or in another status.

@@ -9,6 +9,7 @@ export type Transaction = <T>(fn: () => T) => T;
 
 interface Pending {
   readonly op: () => unknown;
+  readonly onCommitted: ((value: unknown) => void) | undefined;
   resolve(value: unknown): void;
   reject(err: unknown): void;
 }
@@ -26,10 +27,14 @@ export class GroupCommit {
     private readonly durable?: () => Promise<void>,
   ) {}
 
-  /** Runs `op` in the next batch; resolves with its result once the batch has committed. */
-  run<T>(op: () => T): Promise<T> {
+  /**
+   * Runs `op` in the next batch; resolves with its result once the batch has committed (and is
+   * durable, given `durable`). `onCommitted` gets the result right after the commit, before the
+   * disk flush: for work that may overlap the flush but must never see a write that was rolled back.
+   */
+  run<T>(op: () => T, onCommitted?: (value: T) => void): Promise<T> {
     return new Promise<T>((resolve, reject) => {
-      this.queue.push({ op, resolve: resolve as (value: unknown) => void, reject });
+      this.queue.push({ op, onCommitted: onCommitted as ((value: unknown) => void) | undefined, resolve: resolve as (value: unknown) => void, reject });
       if (!this.isScheduled) {
         this.isScheduled = true;
         setImmediate(() => this.flush());
@@ -58,6 +63,17 @@ export class GroupCommit {
       for (const pending of batch) pending.reject(err);
       return;
     }
+    batch.forEach((pending, i) => {
+      const result = results[i]!;
+      if (result.ok && pending.onCommitted !== undefined) {
+        try {
+          pending.onCommitted(result.value);
+        } catch (err) {
+          // Committed, but what had to follow the commit did not happen: the caller must know.
+          results[i] = { ok: false, err };
+        }
+      }
+    });
     const settle = (): void =>
       batch.forEach((pending, i) => {
         const result = results[i]!;

@@ -28,10 +28,11 @@ export class MemoryStore implements GatewayStore {
   enqueueOutbox(entry: NewOutboxEntry): OutboxEntry {
     this.checkOpen();
     if (this.outbox.has(entry.id)) throw new StoreError('store_duplicate_id', `outbox entry ${entry.id} already exists`);
+    const { claimed, ...fields } = entry;
     const stored: OutboxEntry = Object.freeze({
-      ...entry,
-      status: 'queued',
-      attempts: 0,
+      ...fields,
+      status: claimed === true ? 'sending' : 'queued',
+      attempts: claimed === true ? 1 : 0,
       lastError: null,
       deliveredAtMs: null,
       finishedAtMs: null,
@@ -73,6 +74,12 @@ export class MemoryStore implements GatewayStore {
       claimed.push(row.entry);
     }
     return claimed;
+  }
+
+  hasQueued(to: string): boolean {
+    this.checkOpen();
+    for (const { entry } of this.outbox.values()) if (entry.to === to && entry.status === 'queued') return true;
+    return false;
   }
 
   nextDueAt(options: ClaimOptions): number | undefined {

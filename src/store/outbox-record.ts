@@ -44,6 +44,11 @@ export interface NewOutboxEntry {
   readonly nextAttemptAtMs: number;
   /** After this instant a failed attempt makes the entry undeliverable (created + outbox_ttl). */
   readonly expiresAtMs: number;
+  /**
+   * Stored already claimed ('sending', one attempt started), for an outbox that starts the first
+   * attempt at once instead of claiming the entry in a second statement. @default false: 'queued'
+   */
+  readonly claimed?: boolean;
 }
 
 export interface OutboxEntry extends NewOutboxEntry {

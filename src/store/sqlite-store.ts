@@ -180,6 +180,7 @@ export class SqliteStore implements GatewayStore {
           created_at: entry.createdAtMs,
           next_attempt_at: entry.nextAttemptAtMs,
           expires_at: entry.expiresAtMs,
+          claimed: entry.claimed === true ? 1 : 0,
         }) as OutboxRow;
         return toOutboxEntry(row);
       } catch (err) {
@@ -215,6 +216,10 @@ export class SqliteStore implements GatewayStore {
       rows.sort((a, b) => a.next_attempt_at - b.next_attempt_at || a.seq - b.seq);
       return rows.map(toOutboxEntry);
     });
+  }
+
+  hasQueued(to: string): boolean {
+    return this.run('look for queued outbox entries', () => this.stmt.hasQueued.get(to) !== undefined);
   }
 
   nextDueAt(options: ClaimOptions): number | undefined {
@@ -340,9 +345,11 @@ export class SqliteStore implements GatewayStore {
 function prepareStatements(db: Database.Database) {
   return {
     insertOutbox: db.prepare(`
-      INSERT INTO outbox (id, agent, to_address, type, thread_id, reply_to, content_type, body, created_at, next_attempt_at, expires_at, status)
-      VALUES (@id, @agent, @to_address, @type, @thread_id, @reply_to, @content_type, @body, @created_at, @next_attempt_at, @expires_at, 'queued')
+      INSERT INTO outbox (id, agent, to_address, type, thread_id, reply_to, content_type, body, created_at, next_attempt_at, expires_at, status, attempts)
+      VALUES (@id, @agent, @to_address, @type, @thread_id, @reply_to, @content_type, @body, @created_at, @next_attempt_at, @expires_at,
+              CASE WHEN @claimed THEN 'sending' ELSE 'queued' END, CASE WHEN @claimed THEN 1 ELSE 0 END)
       RETURNING *`),
+    hasQueued: db.prepare("SELECT 1 FROM outbox WHERE to_address = ? AND status = 'queued' LIMIT 1"),
     getOutbox: db.prepare('SELECT * FROM outbox WHERE id = ?'),
     listOutbox: db.prepare(`
       SELECT * FROM outbox

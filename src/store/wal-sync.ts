@@ -5,6 +5,10 @@
 // before its write is on disk awaits `sync()`: one fdatasync of the WAL file on libuv's thread
 // pool. One flush covers every commit written before it started, from every connection to that
 // database, so concurrent callers share it (group commit across components and connections).
+// A flush begins one loop turn after the first call that needs it (setImmediate), and callers
+// join it until it begins, so the commits other writers make in the same turn (the task store's
+// batch and the outbox's group commit both commit in the check phase) ride on it instead of
+// waiting for a second one.
 //
 // Why it is sound: fsync works on the file, not the descriptor, so our descriptor flushes what
 // SQLite's wrote. Frames only leave the WAL through a checkpoint, and in WAL mode SQLite syncs
@@ -21,10 +25,10 @@ import { close, fdatasync, open } from 'node:fs';
 export class WalSync {
   readonly #walPath: string;
   #fd: number | undefined;
-  /** The flush under way, if any. */
+  /** The fdatasync under way, if any. */
   #running: Promise<void> | undefined;
-  /** The flush that starts after the running one: callers that came during it wait for this one. */
-  #next: Promise<void> | undefined;
+  /** The flush that has not begun yet: every caller until it begins waits for it. */
+  #waiting: Promise<void> | undefined;
   #isClosed = false;
   #flushes = 0;
 
@@ -34,24 +38,26 @@ export class WalSync {
   }
 
   /**
-   * Resolves once every commit made to the database before this call is on disk. A flush that
-   * started before the call may have missed it, so the caller then waits for the next one.
+   * Resolves once every commit made to the database before this call is on disk: by the flush
+   * that has not begun yet (it begins one loop turn later, after the one under way, if any), so
+   * the commits of this turn share it.
    */
   sync(): Promise<void> {
-    if (this.#running === undefined) {
+    this.#waiting ??= this.#afterRunning().then(() => {
+      this.#waiting = undefined;
       const running = this.#flush().finally(() => {
         if (this.#running === running) this.#running = undefined;
       });
       this.#running = running;
       return running;
-    }
-    this.#next ??= this.#running
-      .catch(() => undefined)
-      .then(() => {
-        this.#next = undefined;
-        return this.sync();
-      });
-    return this.#next;
+    });
+    return this.#waiting;
+  }
+
+  /** One loop turn from now, and not before the flush under way has ended. */
+  async #afterRunning(): Promise<void> {
+    await this.#running?.catch(() => undefined);
+    await new Promise<void>((resolve) => setImmediate(resolve));
   }
 
   /** Flushes that reached the disk call so far (status pages and tests). */
@@ -62,7 +68,7 @@ export class WalSync {
   /** Closes the descriptor after the flushes under way; later sync() calls fail. */
   async close(): Promise<void> {
     this.#isClosed = true;
-    await Promise.allSettled([this.#running, this.#next]);
+    await Promise.allSettled([this.#waiting, this.#running]);
     const fd = this.#fd;
     this.#fd = undefined;
     if (fd !== undefined) await new Promise<void>((resolve) => close(fd, () => resolve()));

@@ -116,6 +116,23 @@ export class ToqEndpoint {
   }
 
   /**
+   * Stops hosting `name` (DESIGN §4: an evicted derived identity): from now on inbound handshakes
+   * naming it are refused (agent not found) and it can no longer dial; its open sessions, both
+   * ways, are closed gracefully. A name not hosted is a no-op; the default agent cannot go.
+   */
+  async removeAgent(name: string): Promise<void> {
+    if (name === this.defaultAgent.name) throw new RangeError(`the default agent "${name}" cannot be removed`);
+    if (!this.agents.delete(name)) return;
+    // Out of the pool at once, so that the same name added again dials afresh instead of finding
+    // a session that is closing; taken now, so sessions of such a new registration are spared.
+    const pooled = [...this.outbound.entries()].filter(([key]) => key.startsWith(`${name} `));
+    for (const [key] of pooled) this.outbound.delete(key);
+    const inbound = [...this.inbound].filter((s) => s.local.agentName === name);
+    const outbound = await Promise.all(pooled.map(([, p]) => p.catch(() => undefined)));
+    await Promise.all([...inbound, ...outbound].map((s) => s?.close()));
+  }
+
+  /**
    * Key rotation: new sessions of `agentName`, both ways, use `identity` (the reference keeps the
    * old key for inbound connections until a restart, spec §21 item 12); its open sessions, which
    * were authenticated with the old key, are closed gracefully.
@@ -169,6 +186,12 @@ export class ToqEndpoint {
         ...(this.options.timeouts?.setup !== undefined && { timeouts: this.options.timeouts.setup }),
       });
       const session = this.createSession('inbound', socket, established, decoder, pendingFrames);
+      if (!this.agents.has(session.local.agentName)) {
+        // Its agent was removed (removeAgent) while this handshake ran: no session outlives it.
+        void session.close();
+        log.info({ agent: session.local.agentName }, 'inbound toq session closed: its agent is no longer hosted');
+        return undefined;
+      }
       this.inbound.add(session);
       void session.closed.then(() => this.inbound.delete(session));
       log.info({ peer: session.peer.address, agent: session.local.agentName }, 'inbound toq session established');

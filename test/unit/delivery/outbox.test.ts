@@ -136,11 +136,11 @@ describe('Outbox: enqueue and first attempt', () => {
     expect(result.id).toMatch(/^[0-9a-f]{8}-[0-9a-f]{4}-4[0-9a-f]{3}-[89ab][0-9a-f]{3}-[0-9a-f]{12}$/);
     expect(result.thread_id).toMatch(/^[0-9a-f-]{36}$/);
     expect(result.timestamp).toBe('2023-11-14T22:13:20Z');
-    // Committed before enqueue returned, and nothing sent yet (the attempt follows in a microtask).
-    expect(store.getOutbox(result.id)).toMatchObject({ status: 'queued', to: BOB, body: '{"n":2.0,"text":"hi"}', thread_id: result.thread_id });
-    expect(peer.calls).toHaveLength(0);
-    await settle();
+    // Committed before enqueue returned, claimed in the same insert (the recipient is idle), and
+    // its attempt already started.
+    expect(store.getOutbox(result.id)).toMatchObject({ status: 'sending', attempts: 1, to: BOB, body: '{"n":2.0,"text":"hi"}', thread_id: result.thread_id });
     expect(peer.calls).toHaveLength(1);
+    await settle();
     const call = peer.calls[0]!;
     expect(call).toMatchObject({ at: 0, target: BOB, fromAgent: 'alice' });
     expect(call.fields).toMatchObject({ id: result.id, type: 'message.send', thread_id: result.thread_id, content_type: 'application/json' });
@@ -463,8 +463,9 @@ describe('Outbox: pipelining and timers', () => {
       log,
       timers: time,
       // A commit whose flush is still under way: written now, durable when released.
-      durableCommit: <T>(write: () => T) => {
+      durableCommit: <T>(write: () => T, onCommitted?: (value: T) => void) => {
         const value = write();
+        onCommitted?.(value);
         return new Promise<T>((resolve) => (release = () => resolve(value)));
       },
     });
@@ -482,5 +483,76 @@ describe('Outbox: pipelining and timers', () => {
     const result = await queued;
     expect(result).toMatchObject({ status: 'queued', id: peer.calls[0]!.fields.id });
     expect(store.getOutbox(result.id)!.status).toBe('delivered');
+  });
+
+  it('stores a new entry for an idle recipient already claimed and sends it without a pump', async () => {
+    const { peer, outbox, store, time } = setup([], 'hang');
+    const first = outbox.enqueue({ agent: 'alice', to: BOB, body: 'one' });
+    // Claimed in the insert itself: before any microtask could have pumped.
+    expect(store.getOutbox(first.id)).toMatchObject({ status: 'sending', attempts: 1 });
+    expect(peer.calls.map((c) => c.fields.id)).toEqual([first.id]);
+    peer.calls[0]!.answer('ack');
+    await time.advance(0);
+    expect(store.getOutbox(first.id)).toMatchObject({ status: 'delivered', attempts: 1 });
+  });
+
+  it('leaves a new entry queued when the recipient is at its in-flight limit, and sends it when a slot frees', async () => {
+    const { peer, outbox, store, time } = setup([], 'hang', { maxInFlightPerPeer: 1 });
+    const first = outbox.enqueue({ agent: 'alice', to: BOB, body: 'one' });
+    const second = outbox.enqueue({ agent: 'alice', to: BOB, body: 'two' });
+    const other = outbox.enqueue({ agent: 'alice', to: CAROL, body: 'elsewhere' });
+    expect(store.getOutbox(second.id)).toMatchObject({ status: 'queued', attempts: 0 });
+    expect(store.getOutbox(other.id)!.status).toBe('sending');
+    await time.advance(0);
+    expect(peer.calls.map((c) => c.fields.id)).toEqual([first.id, other.id]);
+    peer.calls[0]!.answer('ack');
+    await time.advance(0);
+    expect(peer.calls.map((c) => c.fields.id)).toEqual([first.id, other.id, second.id]);
+  });
+
+  it('never lets a new entry overtake a queued one of the same recipient', async () => {
+    // An entry a previous run left queued: the pump that start() schedules sends it.
+    const store = new MemoryStore();
+    store.enqueueOutbox({ id: 'left-over', agent: 'alice', to: BOB, type: 'message.send', thread_id: 't', reply_to: null, content_type: null, body: '"old"', createdAtMs: T0 - 5_000, nextAttemptAtMs: T0 - 5_000, expiresAtMs: T0 + 86_400_000 });
+    const { peer, outbox } = setup([], 'ack', {}, store);
+    const fresh = outbox.enqueue({ agent: 'alice', to: BOB, body: 'new' });
+    expect(store.getOutbox(fresh.id)).toMatchObject({ status: 'queued', attempts: 0 });
+    await settle();
+    expect(peer.calls.map((c) => c.fields.id)).toEqual(['left-over', fresh.id]);
+  });
+
+  it('gives the recipient slot back when a durable enqueue is rolled back', async () => {
+    const time = new FakeTime();
+    const store = new MemoryStore();
+    const peer = new ScriptedPeer(time, [], 'hang');
+    let failNext = true;
+    const outbox = new Outbox(
+      {
+        store,
+        send: peer.send,
+        now: () => time.now,
+        log,
+        timers: time,
+        durableCommit: async <T>(write: () => T, onCommitted?: (value: T) => void) => {
+          const value = write();
+          if (failNext) {
+            failNext = false;
+            throw new Error('EIO: commit failed');
+          }
+          onCommitted?.(value);
+          return value;
+        },
+      },
+      { maxInFlightPerPeer: 1 },
+    );
+    outboxes.push({ outbox, time });
+    outbox.start();
+    await expect(outbox.enqueueDurably({ agent: 'alice', to: BOB, body: 'lost' })).rejects.toThrow('EIO');
+    // (The memory store cannot roll back: the failed entry stays; a real store would drop it.)
+    const next = await outbox.enqueueDurably({ agent: 'alice', to: CAROL, body: 'kept' });
+    const again = await outbox.enqueueDurably({ agent: 'alice', to: 'toq://dave.example/dave', body: 'kept too' });
+    expect(store.getOutbox(next.id)!.status).toBe('sending');
+    expect(store.getOutbox(again.id)!.status).toBe('sending');
+    expect(peer.calls.map((c) => c.fields.id)).toEqual([next.id, again.id]);
   });
 });

@@ -82,6 +82,40 @@ describe('GroupCommit', () => {
     expect(s.getCounter('messages_out')).toBe(5);
   });
 
+  it('calls onCommitted after the commit and before the flush, only for the ops that committed', async () => {
+    const s = store();
+    let release: () => void = () => undefined;
+    const gc = new GroupCommit((fn) => s.transactionWithoutSync(fn), () => new Promise<void>((resolve) => (release = resolve)));
+    const seen: Array<{ value: number; counter: number | undefined }> = [];
+    const hook = (value: number) => seen.push({ value, counter: s.getCounter('messages_in') });
+    const ok = gc.run(() => s.incrementCounter('messages_in', 4), hook);
+    const bad = gc.run(() => {
+      s.incrementCounter('messages_in', 100);
+      throw new Error('boom');
+    }, hook);
+    await new Promise((resolve) => setImmediate(resolve));
+    await new Promise((resolve) => setImmediate(resolve));
+    // Not durable yet, but the hook has run and sees the committed write (not the rolled-back one).
+    expect(seen).toEqual([{ value: 4, counter: 4 }]);
+    release();
+    await expect(ok).resolves.toBe(4);
+    await expect(bad).rejects.toThrow('boom');
+  });
+
+  it('fails the caller whose onCommitted throws (its write stays committed)', async () => {
+    const s = store();
+    const gc = new GroupCommit((fn) => s.transaction(fn));
+    const failing = gc.run(
+      () => s.incrementCounter('messages_in', 1),
+      () => {
+        throw new Error('hook failed');
+      },
+    );
+    const other = gc.run(() => s.incrementCounter('messages_in', 1));
+    await expect(failing).rejects.toThrow('hook failed');
+    await expect(other).resolves.toBe(2);
+  });
+
   it('rejects every op of a batch whose commit cannot happen', async () => {
     const s = store();
     const gc = new GroupCommit((fn) => s.transaction(fn));

@@ -85,6 +85,24 @@ export function runStoreConformance(name: string, open: () => StoreHarness): voi
         expect(store.getOutbox('nope')).toBeUndefined();
       });
 
+      it('stores a claimed entry as sending with one attempt, which claimDue leaves alone and counts as busy', () => {
+        const { claimed: _claimed, ...fields } = outboxEntry('m1', { claimed: true });
+        expect(store.enqueueOutbox(outboxEntry('m1', { claimed: true }))).toEqual({ ...fields, status: 'sending', attempts: 1, lastError: null, deliveredAtMs: null, finishedAtMs: null });
+        store.enqueueOutbox(outboxEntry('m2'));
+        expect(store.claimDue(10_000, 10, { maxPerPeer: 1 })).toEqual([]);
+        expect(store.resetSending()).toBe(1);
+        expect(store.getOutbox('m1')).toMatchObject({ status: 'queued', attempts: 1 });
+      });
+
+      it('tells whether a recipient has queued entries, due or not', () => {
+        expect(store.hasQueued('toq://bob.example/bob')).toBe(false);
+        store.enqueueOutbox(outboxEntry('m1', { claimed: true }));
+        expect(store.hasQueued('toq://bob.example/bob')).toBe(false);
+        store.enqueueOutbox(outboxEntry('m2', { nextAttemptAtMs: 99_999_999 }));
+        expect(store.hasQueued('toq://bob.example/bob')).toBe(true);
+        expect(store.hasQueued('toq://carol.example/carol')).toBe(false);
+      });
+
       it('keeps a body-less entry as null', () => {
         store.enqueueOutbox(outboxEntry('m1', { body: null, type: 'thread.close' }));
         expect(store.getOutbox('m1')).toMatchObject({ body: null, type: 'thread.close' });

@@ -1,5 +1,5 @@
-// WalSync over real SQLite files: flushes are shared by the callers that arrive together, a
-// caller that arrives during a flush waits for the next one, and a database without a WAL file
+// WalSync over real SQLite files: flushes are shared by the callers of one loop turn, a
+// caller that arrives once a flush has begun waits for the next one, and a database without a WAL file
 // has nothing to flush. (That fdatasync reaches the platter cannot be observed from here; the
 // soundness argument is in wal-sync.ts.)
 
@@ -49,14 +49,19 @@ describe('WalSync', () => {
     await sync.close();
   });
 
-  it('shares one flush among callers of the same moment, and a caller during a flush gets the next one', async () => {
+  it('shares one flush among the callers of one loop turn, and a caller after it began gets the next one', async () => {
     const path = databasePath();
     openStore(path).incrementCounter('messages_in', 1);
     const sync = new WalSync(path);
-    const first = [sync.sync(), sync.sync()];
-    // These come while the first flush runs: it may have started before their writes.
-    const second = [sync.sync(), sync.sync(), sync.sync()];
-    expect(second[0]).toBe(second[1]);
+    const first = [sync.sync(), sync.sync(), sync.sync()];
+    expect(first[1]).toBe(first[0]);
+    expect(first[2]).toBe(first[0]);
+    // The flush begins a turn later: from then on it may miss a new caller's write.
+    await new Promise((resolve) => setImmediate(resolve));
+    await new Promise((resolve) => setImmediate(resolve));
+    const second = [sync.sync(), sync.sync()];
+    expect(second[1]).toBe(second[0]);
+    expect(second[0]).not.toBe(first[0]);
     await Promise.all([...first, ...second]);
     expect(sync.flushCount).toBe(2);
     await sync.close();
