@@ -5,6 +5,9 @@
 // always read from the store. Sound because this process is the only writer of its configs and
 // every write goes through this wrapper: a save or delete forgets the task, and a lookup during
 // which any write happened does not remember its answer (writes are rare; simple beats clever).
+// Given the tasks that had configs when the store was opened (`existing`), it also knows every
+// task that may have some (those, plus every task a config was saved for since), and answers
+// "none" for all others without any read: a new task costs no lookup at all.
 //
 // It must not change what the wrapped store stores or returns.
 
@@ -13,6 +16,15 @@ import type { TaskPushNotificationConfig } from '@a2a-js/sdk';
 
 /** Tasks remembered as having no configs; past it the oldest are forgotten. */
 export const PUSH_ABSENCE_CACHE_SIZE = 10_000;
+/** Tasks known to maybe have configs; past it every task is looked up (absence cached as above). */
+export const PUSH_KNOWN_TASKS_CAP = 100_000;
+
+/** A task's key as the SDK's push store keys it. */
+export interface PushConfigTaskKey {
+  readonly tenant: string;
+  readonly owner: string;
+  readonly taskId: string;
+}
 
 export class PushConfigAbsenceCache implements PushNotificationStore {
   readonly #store: PushNotificationStore;
@@ -21,14 +33,30 @@ export class PushConfigAbsenceCache implements PushNotificationStore {
   readonly #absent = new Set<string>();
   /** Writes started so far, so a lookup can tell that one happened while it ran. */
   #writes = 0;
+  /** Keys of the tasks that may have configs; undefined: not known (every task may). */
+  #mayHave: Set<string> | undefined;
 
-  constructor(store: PushNotificationStore, ownerResolver: OwnerResolver = resolveUserScope) {
+  /**
+   * @param existing the tasks with configs in the store now (at most PUSH_KNOWN_TASKS_CAP of
+   * them), or undefined when not known or too many
+   */
+  constructor(store: PushNotificationStore, ownerResolver: OwnerResolver = resolveUserScope, existing?: Iterable<PushConfigTaskKey>) {
     this.#store = store;
     this.#ownerOf = ownerResolver;
+    if (existing !== undefined) {
+      this.#mayHave = new Set();
+      for (const { tenant, owner, taskId } of existing) this.#mayHave.add(rawKeyOf(tenant, owner, taskId));
+      if (this.#mayHave.size > PUSH_KNOWN_TASKS_CAP) this.#mayHave = undefined;
+    }
   }
 
   async save(taskId: string, context: ServerCallContext, config: TaskPushNotificationConfig): Promise<void> {
     const key = this.#forget(taskId, context);
+    // Known before the write starts, so no lookup from now on can skip the read.
+    if (this.#mayHave !== undefined) {
+      this.#mayHave.add(key);
+      if (this.#mayHave.size > PUSH_KNOWN_TASKS_CAP) this.#mayHave = undefined;
+    }
     try {
       await this.#store.save(taskId, context, config);
     } finally {
@@ -59,7 +87,7 @@ export class PushConfigAbsenceCache implements PushNotificationStore {
 
   async #lookup<T>(taskId: string, context: ServerCallContext, read: () => Promise<T[]>): Promise<T[]> {
     const key = keyOf(context, this.#ownerOf(context), taskId);
-    if (this.#absent.has(key)) return [];
+    if (this.#absent.has(key) || (this.#mayHave !== undefined && !this.#mayHave.has(key))) return [];
     const writesBefore = this.#writes;
     const found = await read();
     if (found.length === 0 && this.#writes === writesBefore) this.#remember(key);
@@ -86,6 +114,10 @@ export class PushConfigAbsenceCache implements PushNotificationStore {
 }
 
 function keyOf(context: ServerCallContext, owner: string, taskId: string): string {
+  return rawKeyOf(context.tenant ?? '', owner, taskId);
+}
+
+function rawKeyOf(tenant: string, owner: string, taskId: string): string {
   // JSON keeps the parts apart whatever characters they contain.
-  return JSON.stringify([context.tenant ?? '', owner, taskId]);
+  return JSON.stringify([tenant, owner, taskId]);
 }

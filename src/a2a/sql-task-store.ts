@@ -13,8 +13,11 @@ import { Kysely, SqliteDialect } from 'kysely';
 import type { OwnerResolver, PushNotificationStore, TaskStore } from '@a2a-js/sdk/server';
 import { DatabasePushNotificationStore } from '@a2a-js/sdk/server/database';
 import { GatewayError } from '../protocol/errors.js';
-import { PushConfigAbsenceCache } from './push-config-cache.js';
+import { PUSH_KNOWN_TASKS_CAP, PushConfigAbsenceCache, type PushConfigTaskKey } from './push-config-cache.js';
 import { SqliteTaskStore } from './sqlite-task-store.js';
+
+/** The SDK's push-config table (PUSH_NOTIFICATION_TABLE in @a2a-js/sdk/server/database). */
+const PUSH_CONFIG_TABLE = 'push_notification_configs';
 
 /** How long a write waits for another connection's transaction on the same file. */
 export const A2A_DB_BUSY_TIMEOUT_MS = 5_000;
@@ -53,6 +56,15 @@ export interface A2aTaskDatabaseOptions {
   readonly durable?: () => Promise<void>;
 }
 
+/** The tasks that have push configs now (the SDK's table), or undefined past PUSH_KNOWN_TASKS_CAP. */
+function tasksWithPushConfigs(sqlite: Database.Database): PushConfigTaskKey[] | undefined {
+  const rows = sqlite
+    .prepare<[number], { tenant: string; owner: string; task_id: string }>(`SELECT DISTINCT tenant, owner, task_id FROM "${PUSH_CONFIG_TABLE}" LIMIT ?`)
+    .all(PUSH_KNOWN_TASKS_CAP + 1);
+  if (rows.length > PUSH_KNOWN_TASKS_CAP) return undefined;
+  return rows.map((r) => ({ tenant: r.tenant, owner: r.owner, taskId: r.task_id }));
+}
+
 export async function openA2aTaskDatabase(path: string, options: A2aTaskDatabaseOptions = {}): Promise<A2aTaskDatabase> {
   await migrateA2aTaskStore(path);
   const sqlite = new Database(path);
@@ -67,7 +79,11 @@ export async function openA2aTaskDatabase(path: string, options: A2aTaskDatabase
     ...(options.taskDurability !== undefined && { durability: options.taskDurability }),
     ...(options.durable !== undefined && { durable: options.durable }),
   });
-  const pushStore = new PushConfigAbsenceCache(new DatabasePushNotificationStore(db, options.ownerResolver === undefined ? {} : { ownerResolver: options.ownerResolver }), options.ownerResolver);
+  const pushStore = new PushConfigAbsenceCache(
+    new DatabasePushNotificationStore(db, options.ownerResolver === undefined ? {} : { ownerResolver: options.ownerResolver }),
+    options.ownerResolver,
+    tasksWithPushConfigs(sqlite),
+  );
   return {
     sqlite,
     taskStore,

@@ -16,8 +16,9 @@
 // loop gains while the disk syncs), so it is not done.
 //
 // A save of exactly the row last committed for a task is not written again (the SDK re-saves what
-// our bridges stored before publishing): that needs this store to be the only writer of its
-// tenants' rows, which it is in the daemon (tasks are never deleted; each gateway has its tenants).
+// our bridges stored before publishing), and a load of a recently committed task decodes that row
+// without reading it back: both need this store to be the only writer of its tenants' rows, which
+// it is in the daemon (tasks are never deleted; each gateway has its tenants).
 //
 // It must not create or alter tables (migrateA2aTaskStore does), must not open or close the
 // caller's connection (its owner does), and must not return objects it keeps: every load decodes
@@ -104,8 +105,10 @@ interface ListStatements {
   readonly page: Database.Statement<unknown[], TaskRow>;
 }
 
-/** Tasks whose last committed row is kept for the same-row check of save(). */
+/** Tasks whose last committed row is kept (the same-row check of save(), and load()). */
 const LAST_COMMITTED_CAP = 4_096;
+/** ... and at most this many characters of them (tasks carrying files can be large). */
+const LAST_COMMITTED_CHARS = 16 * 1024 * 1024;
 
 /** Terminal and interrupted states: where a blocking SendMessage stops waiting and answers. */
 const SETTLED_STATES: ReadonlySet<TaskState> = new Set([
@@ -132,8 +135,10 @@ export class SqliteTaskStore implements TaskStore {
   private queue: PendingSave[] = [];
   /** The keys (tenant, owner, id) of the queued saves: a load of one waits for the commit. */
   private readonly queuedKeys = new Set<string>();
-  /** The last committed row of recently saved tasks, by key (see save()). */
-  private readonly lastCommitted = new Map<string, { readonly params: RowParams; readonly durable: Promise<void> }>();
+  /** The last committed row of recently saved tasks, by key (see save() and load()). */
+  private readonly lastCommitted = new Map<string, { readonly params: RowParams; readonly durable: Promise<void>; readonly chars: number }>();
+  /** The characters of the rows in lastCommitted. */
+  private lastCommittedChars = 0;
   /** Resolved after the next commit; made only when a read waits for it. */
   private commitWaiter: { readonly promise: Promise<void>; resolve(): void } | undefined;
   private isCommitScheduled = false;
@@ -190,8 +195,11 @@ export class SqliteTaskStore implements TaskStore {
 
   async load(taskId: string, context: ServerCallContext): Promise<Task | undefined> {
     const scope = this.scopeOf(context);
-    if (this.queuedKeys.has(keyOf(scope.tenant, scope.owner, taskId))) await this.nextCommit();
-    const row = this.selectOne.get(scope.tenant, scope.owner, taskId);
+    const key = keyOf(scope.tenant, scope.owner, taskId);
+    if (this.queuedKeys.has(key)) await this.nextCommit();
+    // The row we last committed is the row in the table: decoded as read, without the read.
+    const last = this.lastCommitted.get(key);
+    const row = last !== undefined ? toTaskRow(last.params) : this.selectOne.get(scope.tenant, scope.owner, taskId);
     return row === undefined ? undefined : fromTaskRow(row);
   }
 
@@ -253,7 +261,7 @@ export class SqliteTaskStore implements TaskStore {
       (err: unknown) => {
         // Committed, but not known to be on disk: no save may be reported done.
         for (const pending of batch) {
-          this.lastCommitted.delete(rowKey(pending.params));
+          this.forgetCommitted(rowKey(pending.params));
           pending.reject(failures.get(pending) ?? err);
         }
       },
@@ -264,9 +272,22 @@ export class SqliteTaskStore implements TaskStore {
   private rememberCommitted(params: RowParams, durable: Promise<void>): void {
     const key = rowKey(params);
     // Deleted first so that the Map's order stays the order of last use.
+    this.forgetCommitted(key);
+    const chars = rowChars(params);
+    // A very large task (files) is read back when loaded rather than push out many small ones.
+    if (chars > LAST_COMMITTED_CHARS / 4) return;
+    this.lastCommitted.set(key, { params, durable, chars });
+    this.lastCommittedChars += chars;
+    while (this.lastCommitted.size > LAST_COMMITTED_CAP || this.lastCommittedChars > LAST_COMMITTED_CHARS) {
+      this.forgetCommitted(this.lastCommitted.keys().next().value!);
+    }
+  }
+
+  private forgetCommitted(key: string): void {
+    const entry = this.lastCommitted.get(key);
+    if (entry === undefined) return;
     this.lastCommitted.delete(key);
-    this.lastCommitted.set(key, { params, durable });
-    if (this.lastCommitted.size > LAST_COMMITTED_CAP) this.lastCommitted.delete(this.lastCommitted.keys().next().value!);
+    this.lastCommittedChars -= entry.chars;
   }
 
   /** Commits the batch; the saves that failed, with their errors. */
@@ -360,6 +381,19 @@ export class SqliteTaskStore implements TaskStore {
     }
     return statements;
   }
+}
+
+/** The table row an encoded save wrote. */
+function toTaskRow(params: RowParams): TaskRow {
+  const [tenant, owner, id, context_id, status_last_updated, status_state, status, artifacts, history, metadata, protocol_version] = params;
+  return { tenant, owner, id, context_id, status_last_updated, status_state, status, artifacts, history, metadata, protocol_version };
+}
+
+/** About the memory an encoded row holds: its text columns' lengths. */
+function rowChars(params: RowParams): number {
+  let chars = 0;
+  for (const value of params) if (typeof value === 'string') chars += value.length;
+  return chars;
 }
 
 function sameRow(a: RowParams, b: RowParams): boolean {

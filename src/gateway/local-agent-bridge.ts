@@ -180,7 +180,9 @@ export class LocalAgentBridge {
     const timer = setTimeout(settle, this.#holdMs);
     timer.unref();
     try {
-      await this.#apply(context, [AgentEvent.task(task), this.#status(ctx.taskId, ctx.contextId, TaskState.TASK_STATE_WORKING)], bus);
+      // One snapshot, already working: the SDK's consumer of the bus finds it equal to the row we
+      // stored and does not write it again (as in toq-upstream-bridge.ts).
+      await this.#apply(context, [AgentEvent.task({ ...task, status: { state: TaskState.TASK_STATE_WORKING, message: undefined, timestamp: this.#iso() } })], bus);
       this.#port.deliver(incoming);
       this.#log.debug({ taskId: ctx.taskId, threadId, id: incoming.id }, 'A2A message delivered to the local agent');
       // Returning closes the bus (unless the task is interrupted): wait for the reply, within the hold.

@@ -143,6 +143,25 @@ describe('SqliteTaskStore', () => {
     expect((await database.taskStore.load('t-same', c))!.status!.state).toBe(TaskState.TASK_STATE_WORKING);
   });
 
+  it('a load of a task it committed decodes the kept row without reading the table, except for rows too large to keep', async () => {
+    const database = await openOurs(join(tempDir(), 'gateway.db'));
+    const c = ctx('agent', 'alice');
+    const big = task('t-big', { history: 1 });
+    big.history[0]!.parts[0]!.content = { $case: 'text', value: 'x'.repeat(17 * 1024 * 1024) };
+    await Promise.all([database.taskStore.save(task('t-kept', { history: 2, artifacts: 1 }), c), database.taskStore.save(big, c)]);
+    const asSaved = await database.taskStore.load('t-kept', c);
+    expect(asSaved!.status!.state).toBe(TaskState.TASK_STATE_WORKING);
+    // Behind the store's back (the daemon never does this: the store is its tenants' only writer).
+    database.sqlite.prepare("UPDATE tasks SET status_state = 'TASK_STATE_FAILED', status = ? WHERE id IN ('t-kept', 't-big')").run(JSON.stringify({ state: 'TASK_STATE_FAILED' }));
+    const kept = await database.taskStore.load('t-kept', c);
+    expect(kept).toEqual(asSaved);
+    // The copy it hands out is the caller's to change.
+    kept!.history.push(message('m-extra', Role.ROLE_USER, 'mine'));
+    expect((await database.taskStore.load('t-kept', c))!.history).toHaveLength(2);
+    // Past the memory bound the row was not kept: the load reads the table.
+    expect((await database.taskStore.load('t-big', c))!.status!.state).toBe(TaskState.TASK_STATE_FAILED);
+  });
+
   it('with durable, a failed flush fails the saves of its batch, and the next identical save tries again', async () => {
     let fail = true;
     const database = await openA2aTaskDatabase(join(tempDir(), 'gateway.db'), { durable: () => (fail ? Promise.reject(new Error('EIO: flush failed')) : Promise.resolve()) });

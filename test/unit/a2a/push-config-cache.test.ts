@@ -1,6 +1,7 @@
 // PushConfigAbsenceCache over the SDK's SQL push-config store on a real SQLite file: absence is
-// answered from memory after the first lookup, every save and delete is seen at once, and a
-// lookup that a write overtook does not remember its (stale) empty answer.
+// answered from memory after the first lookup, every save and delete is seen at once, a lookup
+// that a write overtook does not remember its (stale) empty answer, and given the tasks that had
+// configs at open, tasks never given one are answered without any read.
 
 import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
@@ -86,5 +87,35 @@ describe('PushConfigAbsenceCache', () => {
     expect(await lookup).toEqual([]);
     expect((await cache.load('t3', alice)).map((c) => c.id)).toEqual(['c1']);
     expect(reads()).toBe(2);
+  });
+
+  it('knowing the tasks that have configs, reads for those and for tasks given one since, never for others', async () => {
+    const { store, reads } = await counted();
+    await store.save('old', alice, config('old', 'c0'));
+    const cache = new PushConfigAbsenceCache(store, undefined, [{ tenant: 'agent', owner: 'alice', taskId: 'old' }]);
+    expect(await cache.load('new', alice)).toEqual([]);
+    expect(await cache.loadWithMetadata('other', bob)).toEqual([]);
+    expect(reads()).toBe(0);
+    expect((await cache.load('old', alice)).map((c) => c.id)).toEqual(['c0']);
+    expect(reads()).toBe(1);
+    await cache.save('new', alice, config('new', 'c1'));
+    expect((await cache.load('new', alice)).map((c) => c.id)).toEqual(['c1']);
+    // Same task id, another owner: still none, still no read.
+    expect(await cache.load('new', bob)).toEqual([]);
+    expect(reads()).toBe(2);
+  });
+
+  it('opened on a file, knows the tasks whose configs were stored before', async () => {
+    const dir = mkdtempSync(join(tmpdir(), 'toq-push-reopen-'));
+    dirs.push(dir);
+    const path = join(dir, 'gateway.db');
+    const first = await openA2aTaskDatabase(path);
+    await first.pushStore.save('kept', alice, config('kept', 'c1'));
+    await first.close();
+    const second = await openA2aTaskDatabase(path);
+    databases.push(second);
+    expect((await second.pushStore.load('kept', alice)).map((c) => c.id)).toEqual(['c1']);
+    expect(await second.pushStore.load('kept', bob)).toEqual([]);
+    expect(await second.pushStore.load('never', alice)).toEqual([]);
   });
 });
