@@ -85,6 +85,7 @@ export class SqliteStore implements GatewayStore {
   private readonly tx: {
     recordInbound: (m: InboundRecord) => boolean;
     updateOutbox: (id: string, update: OutboxUpdate, expect?: readonly OutboxStatus[]) => OutboxEntry | undefined;
+    claimDue: (nowMs: number, limit: number, maxPerPeer: number) => OutboxRow[];
     prune: (options: PruneOptions) => PruneResult;
   };
 
@@ -156,6 +157,23 @@ export class SqliteStore implements GatewayStore {
         if (update.status === 'delivered' && row.status !== 'delivered') this.stmt.addCounter.run('messages_out', 1);
         return toOutboxEntry(updated);
       }),
+      // Three plain statements in one transaction instead of one statement that ranks every due
+      // entry per recipient with a window function and automatic indexes (measured: hundreds of
+      // microseconds per call on a busy outbox, this: tens). Same choice, same atomicity.
+      claimDue: this.db.transaction((nowMs: number, limit: number, maxPerPeer: number): OutboxRow[] => {
+        const busy = new Map<string, number>();
+        for (const row of this.stmt.sendingByPeer.all() as Array<{ to_address: string; n: number }>) busy.set(row.to_address, row.n);
+        const picked: number[] = [];
+        // Oldest due first; a recipient already at maxPerPeer is skipped, others fill up.
+        for (const row of this.stmt.dueQueued.iterate(nowMs, maxPerPeer) as IterableIterator<{ seq: number; to_address: string }>) {
+          const n = busy.get(row.to_address) ?? 0;
+          if (n >= maxPerPeer) continue;
+          busy.set(row.to_address, n + 1);
+          picked.push(row.seq);
+          if (picked.length >= limit) break;
+        }
+        return picked.map((seq) => this.stmt.claimOne.get(seq) as OutboxRow);
+      }),
       prune: this.db.transaction((o: PruneOptions): PruneResult => {
         const history = o.historyOlderThanMs === undefined ? 0 : this.stmt.pruneInbox.run(o.nowMs - o.historyOlderThanMs).changes;
         const seen = o.seenOlderThanMs === undefined ? 0 : this.stmt.pruneSeen.run(o.nowMs - Math.max(o.seenOlderThanMs, o.outboxTtlMs)).changes;
@@ -210,11 +228,8 @@ export class SqliteStore implements GatewayStore {
     checkLimit(limit);
     checkClaimOptions(options);
     return this.run('claim due outbox entries', () => {
-      // One statement, so the choice and the status change are one atomic step.
-      const rows = this.stmt.claimDue.all({ now: nowMs, limit, max_per_peer: options.maxPerPeer }) as OutboxRow[];
-      // RETURNING gives no order guarantee.
-      rows.sort((a, b) => a.next_attempt_at - b.next_attempt_at || a.seq - b.seq);
-      return rows.map(toOutboxEntry);
+      // One transaction, so the choice and the status change are one atomic step.
+      return this.tx.claimDue(nowMs, limit, options.maxPerPeer).map(toOutboxEntry);
     });
   }
 
@@ -355,20 +370,14 @@ function prepareStatements(db: Database.Database) {
       SELECT * FROM outbox
       WHERE (@status IS NULL OR status = @status) AND (@to IS NULL OR to_address = @to) AND (@agent IS NULL OR agent = @agent)
       ORDER BY seq DESC LIMIT @limit`),
-    // Due entries ranked within their recipient; a recipient already sending n gets at most
-    // max_per_peer - n more.
-    claimDue: db.prepare(`
-      WITH busy AS (
-        SELECT to_address, COUNT(*) AS n FROM outbox WHERE status = 'sending' GROUP BY to_address
-      ), ranked AS (
-        SELECT o.seq, o.next_attempt_at, COALESCE(b.n, 0) AS busy,
-               ROW_NUMBER() OVER (PARTITION BY o.to_address ORDER BY o.next_attempt_at, o.seq) AS rn
-        FROM outbox o LEFT JOIN busy b ON b.to_address = o.to_address
-        WHERE o.status = 'queued' AND o.next_attempt_at <= @now
-      )
-      UPDATE outbox SET status = 'sending', attempts = attempts + 1
-      WHERE seq IN (SELECT seq FROM ranked WHERE rn + busy <= @max_per_peer ORDER BY next_attempt_at, seq LIMIT @limit)
-      RETURNING *`),
+    sendingByPeer: db.prepare(`SELECT to_address, COUNT(*) AS n FROM outbox WHERE status = 'sending' GROUP BY to_address`),
+    // Recipients already at the limit are left out here rather than skipped row by row.
+    dueQueued: db.prepare(`
+      SELECT seq, to_address FROM outbox
+      WHERE status = 'queued' AND next_attempt_at <= ?
+        AND to_address NOT IN (SELECT to_address FROM outbox WHERE status = 'sending' GROUP BY to_address HAVING COUNT(*) >= ?)
+      ORDER BY next_attempt_at, seq`),
+    claimOne: db.prepare(`UPDATE outbox SET status = 'sending', attempts = attempts + 1 WHERE seq = ? RETURNING *`),
     nextDue: db.prepare(`
       WITH busy AS (
         SELECT to_address, COUNT(*) AS n FROM outbox WHERE status = 'sending' GROUP BY to_address
