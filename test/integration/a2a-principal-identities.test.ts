@@ -7,8 +7,6 @@
 // hosted identity, and a reply after gw1 restarts still completes its task.
 
 import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
-import { createServer, type Server } from 'node:http';
-import type { AddressInfo } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { Writable } from 'node:stream';
@@ -16,8 +14,8 @@ import pino from 'pino';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { SendMessageRequest, TaskState, type Message, type Task } from '@a2a-js/sdk';
 import { ClientFactory, ClientFactoryOptions, type BeforeArgs, type CallInterceptor, type Client } from '@a2a-js/sdk/client';
-import { exportJWK, generateKeyPair, SignJWT, type CryptoKey, type JWK } from 'jose';
 import { startDaemon, type Daemon } from '../../src/daemon/daemon.js';
+import { TestJwtIssuer } from '../helpers/jwt-issuer.js';
 import { until } from '../helpers/until.js';
 
 const AUDIENCE = 'toq-principal-identities-test';
@@ -51,27 +49,6 @@ async function startWorkspace(name: string, config: string, extra: { handlers?: 
     outboxBackoffMs: [50, 100, 200],
   });
   return { daemon, url: `http://127.0.0.1:${daemon.port}`, dir };
-}
-
-/** The JWT issuer: its JWKS at /jwks.json, one ES256 key. */
-class FakeIssuer {
-  readonly server: Server;
-  jwk: JWK | undefined;
-  constructor() {
-    this.server = createServer((req, res) => {
-      res.writeHead(req.url === '/jwks.json' ? 200 : 404, { 'content-type': 'application/json' }).end(JSON.stringify({ keys: this.jwk === undefined ? [] : [this.jwk] }));
-    });
-  }
-  async listen(): Promise<void> {
-    await new Promise<void>((resolve) => this.server.listen(0, '127.0.0.1', resolve));
-  }
-  get origin(): string {
-    return `http://127.0.0.1:${(this.server.address() as AddressInfo).port}`;
-  }
-  async close(): Promise<void> {
-    this.server.closeAllConnections();
-    await new Promise<void>((resolve) => this.server.close(() => resolve()));
-  }
 }
 
 const request = (text: string, extra: { returnImmediately?: boolean } = {}): SendMessageRequest =>
@@ -124,27 +101,20 @@ async function taskIn(client: Client, id: string, state: TaskState): Promise<Tas
 const nameOf = (address: string): string => address.slice(address.lastIndexOf('/') + 1);
 
 describe('a2a_principal_identities: each authenticated A2A principal speaks with its own derived toq identity', () => {
-  const issuer = new FakeIssuer();
+  let issuer: TestJwtIssuer;
   const gw2Log: Array<Record<string, unknown>> = [];
-  let privateKey: CryptoKey;
   let gw1: Workspace;
   let gw2: Workspace;
   let gw3: Workspace;
   let gw1Config: string;
   let tokens: { alice: string; zoe: string };
 
-  const token = (sub: string): Promise<string> => {
-    const now = Math.floor(Date.now() / 1000);
-    return new SignJWT({ iss: issuer.origin, aud: AUDIENCE, sub, iat: now, exp: now + 600 }).setProtectedHeader({ alg: 'ES256', kid: 'k1', typ: 'JWT' }).sign(privateKey);
-  };
+  const token = (sub: string): Promise<string> => issuer.token(sub, AUDIENCE);
   const bobUrl = (): string => `${gw1.url}/a2a/bob/`;
   const bobAddress = (): string => `toq://127.0.0.1:${gw1.daemon.port}/bob`;
 
   beforeAll(async () => {
-    const pair = await generateKeyPair('ES256', { extractable: true });
-    privateKey = pair.privateKey;
-    issuer.jwk = { ...(await exportJWK(pair.publicKey)), kid: 'k1', alg: 'ES256', use: 'sig' };
-    await issuer.listen();
+    issuer = await TestJwtIssuer.start();
     tokens = { alice: await token('alice'), zoe: await token('zoe') };
     const capture = new Writable({
       write(chunk: Buffer, _encoding, callback) {
@@ -166,7 +136,7 @@ describe('a2a_principal_identities: each authenticated A2A principal speaks with
       await ws.daemon.stop();
       rmSync(ws.dir, { recursive: true, force: true });
     }
-    await issuer.close();
+    await issuer?.close();
   });
 
   it('two JWT principals and the API key reach carol from three different derived addresses; each reply completes its own task', async () => {
