@@ -69,14 +69,16 @@ describe('LocalAgentBridge', () => {
     const message = delivered[0]!;
     expect(committed).toEqual([message.id]);
     expect((await stored('t1')).status?.state).toBe(TaskState.TASK_STATE_WORKING);
-    expect(events.map((e) => e.kind)).toEqual(['task', 'statusUpdate']);
+    // One snapshot, already working (no separate working update for the SDK to store again).
+    expect(events.map((e) => e.kind)).toEqual(['task']);
+    expect(events[0]!.kind === 'task' && events[0]!.data.status?.state).toBe(TaskState.TASK_STATE_WORKING);
     const answer = await reply(message.thread_id, '{"text":"done"}');
     expect(answer).toMatchObject({ status: 'delivered', thread_id: message.thread_id });
     await done;
     const task = await stored('t1');
     expect(task.status?.state).toBe(TaskState.TASK_STATE_COMPLETED);
     expect(task.artifacts[0]?.parts[0]?.content).toEqual({ $case: 'text', value: 'done' });
-    expect(events.map((e) => e.kind)).toEqual(['task', 'statusUpdate', 'artifactUpdate', 'statusUpdate']);
+    expect(events.map((e) => e.kind)).toEqual(['task', 'artifactUpdate', 'statusUpdate']);
   });
 
   it('no receiver: failed at once, nothing committed or delivered', async () => {
