@@ -6,89 +6,19 @@
 // reply grant, the remote can let one principal in and block another, anonymous callers keep the
 // hosted identity, and a reply after gw1 restarts still completes its task.
 
-import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
-import { tmpdir } from 'node:os';
-import { join } from 'node:path';
+import { rmSync } from 'node:fs';
 import { Writable } from 'node:stream';
 import pino from 'pino';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { SendMessageRequest, TaskState, type Message, type Task } from '@a2a-js/sdk';
-import { ClientFactory, ClientFactoryOptions, type BeforeArgs, type CallInterceptor, type Client } from '@a2a-js/sdk/client';
-import { startDaemon, type Daemon } from '../../src/daemon/daemon.js';
+import { TaskState, type Task } from '@a2a-js/sdk';
+import type { Client } from '@a2a-js/sdk/client';
 import { TestJwtIssuer } from '../helpers/jwt-issuer.js';
+import { artifactText, asTask, clientFor, history, remoteEntry, request, startWorkspace, type Workspace } from '../helpers/principal-workspaces.js';
 import { until } from '../helpers/until.js';
 
 const AUDIENCE = 'toq-principal-identities-test';
 const API_KEY = 'principal-identities-key-0123456789';
 const DERIVED_NAME = /^a2a-[a-z2-7]{16}$/;
-
-/** "silent" → no answer; else "<agent>: <text>" through the local API, to TOQ_FROM on the same thread. */
-const HANDLER_JS =
-  "const e=process.env,t=e.TOQ_TEXT;if(t!=='silent')fetch(e.TOQ_URL+'/v1/messages?wait=true',{method:'POST',headers:{'content-type':'application/json'},body:JSON.stringify({to:e.TOQ_FROM,thread_id:e.TOQ_THREAD_ID,body:{text:'remote: '+t}})}).then(r=>r.text()).then(console.log)";
-const HANDLERS_TOML = `[[handlers]]\nname = "answer"\nfilter_type = ["message.send"]\ncommand = ${JSON.stringify(`node -e "${HANDLER_JS}"`)}\n`;
-
-interface Workspace {
-  readonly daemon: Daemon;
-  readonly url: string;
-  readonly dir: string;
-}
-
-async function startWorkspace(name: string, config: string, extra: { handlers?: boolean; log?: pino.Logger; dir?: string; port?: number } = {}): Promise<Workspace> {
-  const dir = extra.dir ?? mkdtempSync(join(tmpdir(), `toq-principal-${name}-`));
-  if (extra.dir === undefined) {
-    writeFileSync(join(dir, 'config.toml'), `host = "127.0.0.1"\n${config}`);
-    if (extra.handlers === true) writeFileSync(join(dir, 'handlers.toml'), HANDLERS_TOML);
-  }
-  const daemon = await startDaemon({
-    configDir: dir,
-    log: extra.log ?? pino({ level: process.env['TEST_LOG'] ?? 'silent' }),
-    port: extra.port ?? 0,
-    bindAddress: '127.0.0.1',
-    overrides: { agentName: name },
-    a2aBlockingTimeoutMs: 1_500,
-    outboxBackoffMs: [50, 100, 200],
-  });
-  return { daemon, url: `http://127.0.0.1:${daemon.port}`, dir };
-}
-
-const request = (text: string, extra: { returnImmediately?: boolean } = {}): SendMessageRequest =>
-  SendMessageRequest.fromJSON({
-    message: { messageId: `m-${Math.random()}`, role: 'ROLE_USER', parts: [{ text }] },
-    ...(extra.returnImmediately && { configuration: { returnImmediately: true } }),
-  });
-
-function asTask(result: Message | Task): Task {
-  if (!('status' in result)) throw new Error('expected a task, got a message');
-  return result;
-}
-
-const artifactText = (task: Task): string => task.artifacts.flatMap((a) => a.parts).map((p) => (p.content?.$case === 'text' ? p.content.value : '')).join('');
-
-/** An SDK client whose calls carry `Authorization: Bearer <token>` (none when token is undefined). */
-async function clientFor(url: string, token: string | undefined): Promise<Client> {
-  const auth: CallInterceptor = {
-    before(args: BeforeArgs) {
-      if (token !== undefined) args.options = { ...args.options, serviceParameters: { ...args.options?.serviceParameters, authorization: `Bearer ${token}` } };
-      return Promise.resolve();
-    },
-    after: () => Promise.resolve(),
-  };
-  return new ClientFactory(ClientFactoryOptions.createFrom(ClientFactoryOptions.default, { clientConfig: { interceptors: [auth] } })).createFromUrl(url);
-}
-
-interface HistoryEntry {
-  readonly id: string;
-  readonly from: string;
-  readonly thread_id?: string;
-  readonly body?: { text?: string; a2a?: { taskId?: string } };
-}
-
-async function history(url: string, query = ''): Promise<HistoryEntry[]> {
-  return ((await (await fetch(`${url}/v1/messages/history?limit=1000${query}`)).json()) as { messages: HistoryEntry[] }).messages;
-}
-
-/** The remote agent's history entry of the message that carried A2A task `taskId`. */
-const remoteEntry = (url: string, taskId: string): Promise<HistoryEntry> => until(async () => (await history(url)).find((m) => m.body?.a2a?.taskId === taskId));
 
 async function taskIn(client: Client, id: string, state: TaskState): Promise<Task> {
   return until(async () => {

@@ -5,82 +5,15 @@
 // refused), the one whose turn waits for a reply is kept (the late reply completes its task), and
 // the evicted principal calling again is hosted again under the same address.
 
-import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
-import { tmpdir } from 'node:os';
-import { join } from 'node:path';
-import pino from 'pino';
+import { rmSync } from 'node:fs';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { SendMessageRequest, TaskState, type Message, type Task } from '@a2a-js/sdk';
-import { ClientFactory, ClientFactoryOptions, type BeforeArgs, type CallInterceptor, type Client } from '@a2a-js/sdk/client';
-import { startDaemon, type Daemon } from '../../src/daemon/daemon.js';
+import { TaskState } from '@a2a-js/sdk';
 import { GatewayError } from '../../src/protocol/errors.js';
 import { TestJwtIssuer } from '../helpers/jwt-issuer.js';
+import { artifactText, asTask, clientFor, remoteEntry, request, startWorkspace, type Workspace } from '../helpers/principal-workspaces.js';
 import { until } from '../helpers/until.js';
 
 const AUDIENCE = 'toq-principal-cap-test';
-
-/** "silent" → no answer; else "remote: <text>" through the local API, to TOQ_FROM on the same thread. */
-const HANDLER_JS =
-  "const e=process.env,t=e.TOQ_TEXT;if(t!=='silent')fetch(e.TOQ_URL+'/v1/messages?wait=true',{method:'POST',headers:{'content-type':'application/json'},body:JSON.stringify({to:e.TOQ_FROM,thread_id:e.TOQ_THREAD_ID,body:{text:'remote: '+t}})}).then(r=>r.text()).then(console.log)";
-const HANDLERS_TOML = `[[handlers]]\nname = "answer"\nfilter_type = ["message.send"]\ncommand = ${JSON.stringify(`node -e "${HANDLER_JS}"`)}\n`;
-
-interface Workspace {
-  readonly daemon: Daemon;
-  readonly url: string;
-  readonly dir: string;
-}
-
-async function startWorkspace(name: string, config: string, extra: { handlers?: boolean; principalIdentityCap?: number } = {}): Promise<Workspace> {
-  const dir = mkdtempSync(join(tmpdir(), `toq-principal-cap-${name}-`));
-  writeFileSync(join(dir, 'config.toml'), `host = "127.0.0.1"\n${config}`);
-  if (extra.handlers === true) writeFileSync(join(dir, 'handlers.toml'), HANDLERS_TOML);
-  const daemon = await startDaemon({
-    configDir: dir,
-    log: pino({ level: process.env['TEST_LOG'] ?? 'silent' }),
-    port: 0,
-    bindAddress: '127.0.0.1',
-    overrides: { agentName: name },
-    a2aBlockingTimeoutMs: 5_000,
-    outboxBackoffMs: [50, 100, 200],
-    ...(extra.principalIdentityCap !== undefined && { principalIdentityCap: extra.principalIdentityCap }),
-  });
-  return { daemon, url: `http://127.0.0.1:${daemon.port}`, dir };
-}
-
-const request = (text: string, extra: { returnImmediately?: boolean } = {}): SendMessageRequest =>
-  SendMessageRequest.fromJSON({
-    message: { messageId: `m-${Math.random()}`, role: 'ROLE_USER', parts: [{ text }] },
-    ...(extra.returnImmediately && { configuration: { returnImmediately: true } }),
-  });
-
-function asTask(result: Message | Task): Task {
-  if (!('status' in result)) throw new Error('expected a task, got a message');
-  return result;
-}
-
-const artifactText = (task: Task): string => task.artifacts.flatMap((a) => a.parts).map((p) => (p.content?.$case === 'text' ? p.content.value : '')).join('');
-
-/** An SDK client whose calls carry `Authorization: Bearer <token>`. */
-async function clientFor(url: string, token: string): Promise<Client> {
-  const auth: CallInterceptor = {
-    before(args: BeforeArgs) {
-      args.options = { ...args.options, serviceParameters: { ...args.options?.serviceParameters, authorization: `Bearer ${token}` } };
-      return Promise.resolve();
-    },
-    after: () => Promise.resolve(),
-  };
-  return new ClientFactory(ClientFactoryOptions.createFrom(ClientFactoryOptions.default, { clientConfig: { interceptors: [auth] } })).createFromUrl(url);
-}
-
-interface HistoryEntry {
-  readonly from: string;
-  readonly thread_id?: string;
-  readonly body?: { a2a?: { taskId?: string } };
-}
-
-/** carol's history entry of the message that carried A2A task `taskId`. */
-const remoteEntry = (url: string, taskId: string): Promise<HistoryEntry> =>
-  until(async () => ((await (await fetch(`${url}/v1/messages/history?limit=1000`)).json()) as { messages: HistoryEntry[] }).messages.find((m) => m.body?.a2a?.taskId === taskId));
 
 /** Peer addresses of the inbound toq sessions a workspace has now. */
 const inboundPeers = async (url: string): Promise<string[]> =>
@@ -93,13 +26,13 @@ describe('a2a_principal_identities with a cap of 2 derived identities', () => {
 
   beforeAll(async () => {
     issuer = await TestJwtIssuer.start();
-    gw2 = await startWorkspace('carol', 'connection_mode = "open"\n', { handlers: true });
+    gw2 = await startWorkspace('carol', 'connection_mode = "open"\n', { handlers: true, blockingTimeoutMs: 5_000 });
     gw1 = await startWorkspace(
       'gw',
       `a2a_enabled = true\na2a_principal_identities = true\n` +
         `a2a_jwt_issuer = "${issuer.origin}"\na2a_jwt_audience = "${AUDIENCE}"\na2a_jwt_jwks_url = "${issuer.jwksUrl}"\n` +
         `[agents.bob]\ntoq = "toq://127.0.0.1:${gw2.daemon.port}/carol"\n`,
-      { principalIdentityCap: 2 },
+      { principalIdentityCap: 2, blockingTimeoutMs: 5_000 },
     );
   });
   afterAll(async () => {
