@@ -45,18 +45,14 @@ export class PushConfigAbsenceCache implements PushNotificationStore {
     this.#ownerOf = ownerResolver;
     if (existing !== undefined) {
       this.#mayHave = new Set();
-      for (const { tenant, owner, taskId } of existing) this.#mayHave.add(rawKeyOf(tenant, owner, taskId));
-      if (this.#mayHave.size > PUSH_KNOWN_TASKS_CAP) this.#mayHave = undefined;
+      for (const { tenant, owner, taskId } of existing) this.#mayHaveConfigs(rawKeyOf(tenant, owner, taskId));
     }
   }
 
   async save(taskId: string, context: ServerCallContext, config: TaskPushNotificationConfig): Promise<void> {
     const key = this.#forget(taskId, context);
     // Known before the write starts, so no lookup from now on can skip the read.
-    if (this.#mayHave !== undefined) {
-      this.#mayHave.add(key);
-      if (this.#mayHave.size > PUSH_KNOWN_TASKS_CAP) this.#mayHave = undefined;
-    }
+    this.#mayHaveConfigs(key);
     try {
       await this.#store.save(taskId, context, config);
     } finally {
@@ -105,6 +101,13 @@ export class PushConfigAbsenceCache implements PushNotificationStore {
   #written(key: string): void {
     this.#absent.delete(key);
     this.#writes += 1;
+  }
+
+  /** One more task that may have configs; past the cap, every task may. */
+  #mayHaveConfigs(key: string): void {
+    if (this.#mayHave === undefined) return;
+    this.#mayHave.add(key);
+    if (this.#mayHave.size > PUSH_KNOWN_TASKS_CAP) this.#mayHave = undefined;
   }
 
   #remember(key: string): void {

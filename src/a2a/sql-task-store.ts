@@ -11,13 +11,10 @@ import { pathToFileURL } from 'node:url';
 import Database from 'better-sqlite3';
 import { Kysely, SqliteDialect } from 'kysely';
 import type { OwnerResolver, PushNotificationStore, TaskStore } from '@a2a-js/sdk/server';
-import { DatabasePushNotificationStore } from '@a2a-js/sdk/server/database';
+import { DatabasePushNotificationStore, PUSH_NOTIFICATION_TABLE } from '@a2a-js/sdk/server/database';
 import { GatewayError } from '../protocol/errors.js';
 import { PUSH_KNOWN_TASKS_CAP, PushConfigAbsenceCache, type PushConfigTaskKey } from './push-config-cache.js';
 import { SqliteTaskStore } from './sqlite-task-store.js';
-
-/** The SDK's push-config table (PUSH_NOTIFICATION_TABLE in @a2a-js/sdk/server/database). */
-const PUSH_CONFIG_TABLE = 'push_notification_configs';
 
 /** How long a write waits for another connection's transaction on the same file. */
 export const A2A_DB_BUSY_TIMEOUT_MS = 5_000;
@@ -59,7 +56,7 @@ export interface A2aTaskDatabaseOptions {
 /** The tasks that have push configs now (the SDK's table), or undefined past PUSH_KNOWN_TASKS_CAP. */
 function tasksWithPushConfigs(sqlite: Database.Database): PushConfigTaskKey[] | undefined {
   const rows = sqlite
-    .prepare<[number], { tenant: string; owner: string; task_id: string }>(`SELECT DISTINCT tenant, owner, task_id FROM "${PUSH_CONFIG_TABLE}" LIMIT ?`)
+    .prepare<[number], { tenant: string; owner: string; task_id: string }>(`SELECT DISTINCT tenant, owner, task_id FROM "${PUSH_NOTIFICATION_TABLE}" LIMIT ?`)
     .all(PUSH_KNOWN_TASKS_CAP + 1);
   if (rows.length > PUSH_KNOWN_TASKS_CAP) return undefined;
   return rows.map((r) => ({ tenant: r.tenant, owner: r.owner, taskId: r.task_id }));

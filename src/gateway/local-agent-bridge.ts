@@ -8,7 +8,7 @@
 
 import { randomUUID } from 'node:crypto';
 import type { Logger } from 'pino';
-import { TaskState, type Task } from '@a2a-js/sdk';
+import { TaskState } from '@a2a-js/sdk';
 import { AgentEvent, resolveUserScope, type AgentExecutionEvent, type AgentExecutor, type ExecutionEventBus, type PushNotificationSender, type RequestContext, type ServerCallContext, type TaskStore } from '@a2a-js/sdk/server';
 import { ownerCallContext } from '../a2a/call-context.js';
 import { formatTimestamp } from '../protocol/timestamp.js';
@@ -18,7 +18,7 @@ import { toToqIncomingMessage } from './translate/a2a-message.js';
 import { toA2aReply, toA2aReplyEvents } from './translate/a2a-reply.js';
 import { isInterruptedTaskState, isTerminalTaskState } from './translate/task-state.js';
 import { toToqThreadId } from './translate/thread-id.js';
-import { applyTaskEvents, statusEvent } from './task-events.js';
+import { applyTaskEvents, requestTask, statusEvent, workingTaskEvent } from './task-events.js';
 
 /** How long an executor keeps its task's event bus open for a reply; later replies go to the store only. */
 export const DEFAULT_REPLY_HOLD_MS = 60 * 60_000;
@@ -153,14 +153,7 @@ export class LocalAgentBridge {
     const agent = this.#port.agentName;
     const threadId = toToqThreadId({ agent, principal: owner, contextId: ctx.contextId, generation: this.#threads.generationOf(tenant, owner, ctx.contextId) });
     const incoming = toToqIncomingMessage(ctx.userMessage, { id: randomUUID(), threadId, taskId: ctx.taskId, contextId: ctx.contextId, timestamp: formatTimestamp(nowMs) });
-    const task: Task = ctx.task ?? {
-      id: ctx.taskId,
-      contextId: ctx.contextId,
-      status: { state: TaskState.TASK_STATE_SUBMITTED, message: undefined, timestamp: this.#iso() },
-      artifacts: [],
-      history: [ctx.userMessage],
-      metadata: undefined,
-    };
+    const task = requestTask(ctx, this.#iso());
 
     if (!this.#port.hasReceiver(incoming)) {
       // Nobody would ever answer: fail now rather than after every timeout (DESIGN §5.2).
@@ -180,9 +173,7 @@ export class LocalAgentBridge {
     const timer = setTimeout(settle, this.#holdMs);
     timer.unref();
     try {
-      // One snapshot, already working: the SDK's consumer of the bus finds it equal to the row we
-      // stored and does not write it again (as in toq-upstream-bridge.ts).
-      await this.#apply(context, [AgentEvent.task({ ...task, status: { state: TaskState.TASK_STATE_WORKING, message: undefined, timestamp: this.#iso() } })], bus);
+      await this.#apply(context, [workingTaskEvent(task, this.#iso())], bus);
       this.#port.deliver(incoming);
       this.#log.debug({ taskId: ctx.taskId, threadId, id: incoming.id }, 'A2A message delivered to the local agent');
       // Returning closes the bus (unless the task is interrupted): wait for the reply, within the hold.

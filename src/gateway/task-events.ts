@@ -2,8 +2,8 @@
 // local agent and the bridge of toq-upstream agents (one place for the SDK's merge rules).
 
 import { randomUUID } from 'node:crypto';
-import { Role, type ListTasksRequest, type ListTasksResponse, type Message, type StreamResponse, type Task, type TaskState } from '@a2a-js/sdk';
-import { AgentEvent, ResultManager, type AgentExecutionEvent, type ExecutionEventBus, type PushNotificationSender, type ServerCallContext, type TaskStore } from '@a2a-js/sdk/server';
+import { Role, TaskState, type ListTasksRequest, type ListTasksResponse, type Message, type StreamResponse, type Task } from '@a2a-js/sdk';
+import { AgentEvent, ResultManager, type AgentExecutionEvent, type ExecutionEventBus, type PushNotificationSender, type RequestContext, type ServerCallContext, type TaskStore } from '@a2a-js/sdk/server';
 import { textPart } from './translate/plain-values.js';
 
 /** A status update of our agent; `text` becomes the status message. */
@@ -13,6 +13,30 @@ export function statusEvent(taskId: string, contextId: string, state: TaskState,
       ? undefined
       : { messageId: randomUUID(), contextId, taskId, role: Role.ROLE_AGENT, parts: [textPart(text)], metadata: undefined, extensions: [], referenceTaskIds: [] };
   return AgentEvent.statusUpdate({ taskId, contextId, status: { state, message, timestamp: timestampIso }, metadata: undefined });
+}
+
+/** The request's task: the one it continues, or a new submitted one holding the user's message. */
+export function requestTask(ctx: RequestContext, timestampIso: string): Task {
+  return (
+    ctx.task ?? {
+      id: ctx.taskId,
+      contextId: ctx.contextId,
+      status: { state: TaskState.TASK_STATE_SUBMITTED, message: undefined, timestamp: timestampIso },
+      artifacts: [],
+      history: [ctx.userMessage],
+      metadata: undefined,
+    }
+  );
+}
+
+/**
+ * The event a bridge starts a turn with: one snapshot of `task`, already working. The SDK's
+ * consumer of the live bus re-applies what a bridge publishes, and a snapshot equal to the row the
+ * bridge stored is not written again (the task store's same-row check), where a submitted
+ * snapshot then a working update were two more commits and two more flushes on the call's path.
+ */
+export function workingTaskEvent(task: Task, timestampIso: string): AgentExecutionEvent {
+  return AgentEvent.task({ ...task, status: { state: TaskState.TASK_STATE_WORKING, message: undefined, timestamp: timestampIso } });
 }
 
 /**

@@ -31,7 +31,7 @@ import { checkA2aFileParts, toFileLimits, type FileLimitsCard } from './translat
 import { streamArtifactId, toA2aChunkEvent, toA2aStreamPiece } from './translate/stream-chunk.js';
 import { isInterruptedTaskState, isTerminalTaskState } from './translate/task-state.js';
 import { toToqThreadId } from './translate/thread-id.js';
-import { applyTaskEvents, statusEvent } from './task-events.js';
+import { applyTaskEvents, requestTask, statusEvent, workingTaskEvent } from './task-events.js';
 import type { UpstreamTaskRow, UpstreamTaskStore } from './toq-upstream-task-store.js';
 
 /** How long an executor keeps its task's event bus open for a reply; later replies go to the store only. */
@@ -265,14 +265,7 @@ export class ToqUpstreamBridge {
     const threadId = toToqThreadId({ agent: this.#agent, principal: owner, contextId: ctx.contextId, generation });
     const envelopeId = randomUUID();
     const sender = this.#senderFor(context);
-    const task: Task = ctx.task ?? {
-      id: ctx.taskId,
-      contextId: ctx.contextId,
-      status: { state: TaskState.TASK_STATE_SUBMITTED, message: undefined, timestamp: this.#iso() },
-      artifacts: [],
-      history: [ctx.userMessage],
-      metadata: undefined,
-    };
+    const task = requestTask(ctx, this.#iso());
     this.#tasks.openTurn({ agent: this.#agent, owner, taskId: ctx.taskId, contextId: ctx.contextId, threadId, envelopeId, sender }, nowMs);
 
     let settle: () => void = () => undefined;
@@ -286,11 +279,7 @@ export class ToqUpstreamBridge {
       const ids = { taskId: ctx.taskId, contextId: ctx.contextId };
       // The probe dials the session the message will use: the same sender (DESIGN §4).
       const isBridge = await this.#port.isBridge(sender, this.#target);
-      // One task event, already working: the SDK's consumer of the live bus re-applies what we
-      // publish, and a snapshot equal to the row we store is not written again (the task store's
-      // same-row check), where a submitted snapshot then a working update were two more commits
-      // and two more flushes on the call's path.
-      const start = [AgentEvent.task({ ...task, status: { state: TaskState.TASK_STATE_WORKING, message: undefined, timestamp: this.#iso() } })];
+      const start = [workingTaskEvent(task, this.#iso())];
       let saved: Promise<void> = Promise.resolve();
       if (isBridge && ctx.task === undefined) {
         // DESIGN §5.1: nothing is published until the far side answers (or the grace ends).
