@@ -51,7 +51,7 @@ import { A2aOutbound } from '../gateway/a2a-outbound.js';
 // toq upstream agents
 import { createA2aAgentRouter } from '../a2a/agent-router.js';
 import { startToqUpstreamGateway } from '../gateway/toq-upstream-gateway.js';
-import { OpenTurnSenders, readOpenDerivedSenders } from '../gateway/toq-upstream-task-store.js';
+import { readOpenDerivedSenders } from '../gateway/toq-upstream-task-store.js';
 import { toA2aTaskState } from '../gateway/translate/task-state.js';
 import { canonicalAddress as toqUpstreamCanonical } from '../protocol/address.js';
 import { A2A_BRIDGE_CAPABILITY, hasBridgeCapability } from '../gateway/translate/a2a-bridge.js';
@@ -183,10 +183,10 @@ export async function startDaemon(options: DaemonOptions): Promise<Daemon> {
   // turns still open are hosted before the port opens (whatever the option says now), so a late
   // reply after a restart is never refused as addressed to an unknown agent.
   // At the cap, identities whose turns all ended are evicted; until the task table is open, none is.
-  const openTurns: { senders?: OpenTurnSenders } = {};
+  const openTurns: { from?: (sender: string) => boolean } = {};
   const principals = new PrincipalIdentities(
     { configDir: options.configDir, localAgentName: config.agentName, capabilities: [A2A_BRIDGE_CAPABILITY], ...(options.principalIdentityCap !== undefined && { cap: options.principalIdentityCap }) },
-    { hosted, log, hasOpenTurn: (name) => openTurns.senders?.has(name) ?? true },
+    { hosted, log, hasOpenTurn: (name) => openTurns.from?.(name) ?? true },
   );
   principals.recover(readOpenDerivedSenders(join(options.configDir, 'gateway.db')));
 
@@ -409,7 +409,7 @@ export async function startDaemon(options: DaemonOptions): Promise<Daemon> {
         )
       : undefined;
   for (const [name, receive] of toqUpstreams?.receivers ?? []) hosted.register(name, (envelope, session) => receive(envelope, session.peer.address));
-  if (toqUpstreams !== undefined) openTurns.senders = new OpenTurnSenders(join(options.configDir, 'gateway.db'));
+  if (toqUpstreams !== undefined) openTurns.from = (sender) => toqUpstreams.hasOpenTurnFrom(sender);
   const defaultA2aAgent = config.a2aDefaultAgent === undefined ? undefined : toqUpstreams?.httpHandlers.get(config.a2aDefaultAgent);
   const a2aRoutes =
     toqUpstreams === undefined ? a2a?.httpHandler : createA2aAgentRouter({ agents: toqUpstreams.httpHandlers, ...((defaultA2aAgent ?? a2a?.httpHandler) !== undefined && { defaultAgent: defaultA2aAgent ?? a2a?.httpHandler }) });
@@ -525,7 +525,6 @@ export async function startDaemon(options: DaemonOptions): Promise<Daemon> {
       await gateway.close();
       await a2a?.close();
       await toqUpstreams?.close();
-      openTurns.senders?.close();
       persistPolicy();
       store.close();
       await walSync.close();

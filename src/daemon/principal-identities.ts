@@ -54,7 +54,7 @@ export interface PrincipalIdentitiesDeps {
   readonly log: Logger;
   /**
    * Whether the identity `name` sent a turn that still waits for a reply (the toq-upstream task
-   * store's OpenTurnSenders): such an identity is never evicted. Answer true when unsure.
+   * store's hasOpenTurnFrom): such an identity is never evicted. Answer true when unsure.
    */
   readonly hasOpenTurn: (name: string) => boolean;
 }

@@ -73,6 +73,8 @@ export interface ToqUpstreamGateway {
   readonly httpHandlers: ReadonlyMap<string, HttpHandler>;
   /** Agent name → what receives the toq envelopes addressed to it. */
   readonly receivers: ReadonlyMap<string, (envelope: Envelope, peerAddress: string) => Promise<void>>;
+  /** Whether toq identity `sender` has a turn waiting for a reply (UpstreamTaskStore.hasOpenTurnFrom). */
+  hasOpenTurnFrom(sender: string): boolean;
   close(): Promise<void>;
 }
 
@@ -142,6 +144,7 @@ export async function startToqUpstreamGateway(options: ToqUpstreamGatewayOptions
   return {
     httpHandlers,
     receivers,
+    hasOpenTurnFrom: (sender) => tasks.hasOpenTurnFrom(sender),
     close: async () => {
       for (const bridge of bridges) bridge.close();
       await pushSender.close();

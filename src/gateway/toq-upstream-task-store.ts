@@ -91,7 +91,7 @@ export class UpstreamTaskStore {
     db.exec(SCHEMA);
     // Tables created before `sender` existed get it (NULL = the hosted agent).
     if (!hasSenderColumn(db)) db.exec('ALTER TABLE a2a_toq_upstream_tasks ADD COLUMN sender TEXT');
-    // For OpenTurnSenders, after the column exists: open turns only, so it stays as small as they are.
+    // For hasOpenTurnFrom, after the column exists: open turns only, so it stays as small as they are.
     db.exec('CREATE INDEX IF NOT EXISTS a2a_toq_upstream_tasks_open_sender ON a2a_toq_upstream_tasks (sender) WHERE is_open = 1');
     this.#stmts = {
       generation: db.prepare<[string, string, string], { generation: number }>('SELECT generation FROM a2a_toq_upstream_contexts WHERE agent = ? AND owner = ? AND context_id = ?'),
@@ -109,6 +109,7 @@ export class UpstreamTaskStore {
       byTask: db.prepare<[string, string], RawRow>('SELECT * FROM a2a_toq_upstream_tasks WHERE agent = ? AND task_id = ? ORDER BY updated_at_ms DESC LIMIT 1'),
       lastOfThread: db.prepare<[string, string], RawRow>('SELECT * FROM a2a_toq_upstream_tasks WHERE agent = ? AND thread_id = ? ORDER BY updated_at_ms DESC, rowid DESC LIMIT 1'),
       byEnvelope: db.prepare<[string, string], RawRow>('SELECT * FROM a2a_toq_upstream_tasks WHERE agent = ? AND envelope_id = ? LIMIT 1'),
+      openFromSender: db.prepare<[string], { one: number }>('SELECT 1 AS one FROM a2a_toq_upstream_tasks WHERE sender = ? AND is_open = 1 LIMIT 1'),
     };
   }
 
@@ -159,6 +160,14 @@ export class UpstreamTaskStore {
   }
 
   /** The task whose turn the message `envelopeId` opened. */
+  /**
+   * Whether toq identity `sender` sent a turn that still waits for a reply (DESIGN §4: a derived
+   * identity with one stays hosted, so that the reply lands); on the partial index of open turns.
+   */
+  hasOpenTurnFrom(sender: string): boolean {
+    return this.#stmts.openFromSender.get(sender) !== undefined;
+  }
+
   findByEnvelope(agent: string, envelopeId: string): UpstreamTaskRow | undefined {
     const raw = this.#stmts.byEnvelope.get(agent, envelopeId);
     return raw === undefined ? undefined : fromRaw(raw);
@@ -193,30 +202,6 @@ export function readOpenDerivedSenders(dbPath: string): OpenDerivedSender[] {
       .all();
   } finally {
     db.close();
-  }
-}
-
-/**
- * Whether a toq identity sent a turn that still waits for a reply (DESIGN §4: a derived identity
- * with one stays hosted, so that the reply lands). On its own read-only connection to the
- * gateway.db at `dbPath`, opened after an UpstreamTaskStore has created the table; it sees what
- * any connection has committed. One statement, prepared once, on the partial index of open turns.
- */
-export class OpenTurnSenders {
-  readonly #db: Database.Database;
-  readonly #hasOpenTurn: Database.Statement<[string], { one: number }>;
-
-  constructor(dbPath: string) {
-    this.#db = new Database(dbPath, { readonly: true, fileMustExist: true });
-    this.#hasOpenTurn = this.#db.prepare<[string], { one: number }>('SELECT 1 AS one FROM a2a_toq_upstream_tasks WHERE sender = ? AND is_open = 1 LIMIT 1');
-  }
-
-  has(sender: string): boolean {
-    return this.#hasOpenTurn.get(sender) !== undefined;
-  }
-
-  close(): void {
-    this.#db.close();
   }
 }
 

@@ -1,8 +1,7 @@
 // PrincipalIdentities' cap (DESIGN §4, docs/LIMITS.md): least recently used identities without an
 // open turn are evicted, those with one are kept (the cap gives way, one warning per crossing),
 // and the same principal registers its same identity again. Real HostedAgents, real derivation,
-// and open turns read by the real OpenTurnSenders from a real UpstreamTaskStore in a temp
-// gateway.db; no gateway is attached (the endpoint side is in the integration tests).
+// and open turns read by a real UpstreamTaskStore (hasOpenTurnFrom) in a temp gateway.db; no gateway is attached (the endpoint side is in the integration tests).
 
 import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
@@ -15,7 +14,7 @@ import { loadConfig } from '../../../src/config/load-config.js';
 import { DERIVED_IDENTITY_CAP, EVICTION_SCAN_LIMIT, PrincipalIdentities } from '../../../src/daemon/principal-identities.js';
 import { HostedAgents } from '../../../src/daemon/hosted-agents.js';
 import { principalIdentityName } from '../../../src/gateway/principal-identity.js';
-import { OpenTurnSenders, UpstreamTaskStore } from '../../../src/gateway/toq-upstream-task-store.js';
+import { UpstreamTaskStore } from '../../../src/gateway/toq-upstream-task-store.js';
 
 const AGENT = 'bob';
 const CONFIG = `[agents.${AGENT}]\ntoq = "toq://127.0.0.1:9/carol"\n`;
@@ -27,7 +26,6 @@ describe('PrincipalIdentities: at most `cap` derived identities hosted at once',
   let dir: string;
   let db: Database.Database;
   let tasks: UpstreamTaskStore;
-  let openTurns: OpenTurnSenders;
   let hosted: HostedAgents;
   let warnings: string[];
   let lookups: number;
@@ -37,13 +35,11 @@ describe('PrincipalIdentities: at most `cap` derived identities hosted at once',
     db = new Database(join(dir, 'gateway.db'));
     db.pragma('journal_mode = WAL');
     tasks = new UpstreamTaskStore(db);
-    openTurns = new OpenTurnSenders(join(dir, 'gateway.db'));
     hosted = new HostedAgents(loadConfig(CONFIG), dir);
     warnings = [];
     lookups = 0;
   });
   afterEach(() => {
-    openTurns.close();
     db.close();
     rmSync(dir, { recursive: true, force: true });
   });
@@ -61,7 +57,7 @@ describe('PrincipalIdentities: at most `cap` derived identities hosted at once',
     });
     const hasOpenTurn = (name: string): boolean => {
       lookups++;
-      return openTurns.has(name);
+      return tasks.hasOpenTurnFrom(name);
     };
     return new PrincipalIdentities({ configDir: dir, localAgentName: 'gw', cap }, { hosted, log: pino({ level: 'warn' }, capture), hasOpenTurn });
   }
@@ -175,7 +171,7 @@ describe('PrincipalIdentities: at most `cap` derived identities hosted at once',
   });
 });
 
-describe('OpenTurnSenders: the open-turn question the eviction asks the task store', () => {
+describe('UpstreamTaskStore.hasOpenTurnFrom: the open-turn question the eviction asks the task store', () => {
   let dir: string;
   afterEach(() => rmSync(dir, { recursive: true, force: true }));
 
@@ -188,19 +184,17 @@ describe('OpenTurnSenders: the open-turn question the eviction asks the task sto
     db.exec('CREATE TABLE a2a_toq_upstream_tasks (agent TEXT NOT NULL, owner TEXT NOT NULL, task_id TEXT NOT NULL, context_id TEXT NOT NULL, thread_id TEXT NOT NULL, envelope_id TEXT NOT NULL, is_open INTEGER NOT NULL, chunks INTEGER NOT NULL DEFAULT 0, created_at_ms INTEGER NOT NULL, updated_at_ms INTEGER NOT NULL, PRIMARY KEY (agent, owner, task_id))');
     db.exec("INSERT INTO a2a_toq_upstream_tasks VALUES ('bob', 'old', 't0', 'c0', 'th0', 'e0', 1, 0, 1, 1)");
     const tasks = new UpstreamTaskStore(db);
-    const senders = new OpenTurnSenders(path);
     try {
       const plan = db.prepare('EXPLAIN QUERY PLAN SELECT 1 AS one FROM a2a_toq_upstream_tasks WHERE sender = ? AND is_open = 1 LIMIT 1').all('x') as Array<{ detail: string }>;
       expect(plan.map((p) => p.detail).join(' ')).toContain('a2a_toq_upstream_tasks_open_sender');
 
       const name = nameOf('alice');
-      expect(senders.has(name)).toBe(false);
+      expect(tasks.hasOpenTurnFrom(name)).toBe(false);
       tasks.openTurn({ agent: AGENT, owner: 'alice', taskId: 't1', contextId: 'c1', threadId: 'th1', envelopeId: 'e1', sender: name }, 1);
-      expect(senders.has(name)).toBe(true);
+      expect(tasks.hasOpenTurnFrom(name)).toBe(true);
       tasks.closeTurn({ agent: AGENT, owner: 'alice', taskId: 't1' }, 2);
-      expect(senders.has(name)).toBe(false);
+      expect(tasks.hasOpenTurnFrom(name)).toBe(false);
     } finally {
-      senders.close();
       db.close();
     }
   });
