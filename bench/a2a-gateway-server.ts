@@ -1,9 +1,8 @@
 // Child process of the A2A benchmark: our A2A stack as the gateway mounts it (createA2aHttpHandler
 // + createA2aRequestHandler on bare node:http), answering from the in-process echo agent, so the
 // A2A path itself is measured. argv[2] = "sql" (the gateway's SQL task store on SQLite, as the
-// daemon runs it) or "memory" (the SDK's in-memory store, like the anchor). Prints {"url"}.
-// BENCH_A2A_TASK_DURABILITY=settled-states measures that option of the SQL store (default: the
-// daemon's, every-save).
+// daemon runs it: answers wait for the disk) or "memory" (the SDK's in-memory store, like the
+// anchor). Prints {"url"}.
 
 import { mkdtempSync, rmSync } from 'node:fs';
 import { createServer } from 'node:http';
@@ -17,17 +16,16 @@ import { buildAgentCard } from '../src/a2a/agent-card.js';
 import { createBearerAuth } from '../src/a2a/bearer-auth.js';
 import { createA2aRequestHandler } from '../src/a2a/request-handler.js';
 import { openA2aTaskDatabase } from '../src/a2a/sql-task-store.js';
+import type { AnswerGatedTaskStore } from '../src/a2a/sqlite-task-store.js';
 import { WalSync } from '../src/store/wal-sync.js';
 import { createEchoExecutor } from './a2a-echo-executor.js';
 import { answerCpuQueries } from './child-cpu.js';
 
 const dir = mkdtempSync(join(tmpdir(), 'toq-bench-a2a-'));
-const durability = process.env['BENCH_A2A_TASK_DURABILITY'];
-if (durability !== undefined && durability !== 'every-save' && durability !== 'settled-states') throw new Error(`BENCH_A2A_TASK_DURABILITY must be every-save or settled-states, got ${durability}`);
 // As the daemon: saves commit without a sync and wait for a WAL flush off the event loop.
 const walSync = process.argv[2] === 'memory' ? undefined : new WalSync(join(dir, 'gateway.db'));
-const database = walSync === undefined ? undefined : await openA2aTaskDatabase(join(dir, 'gateway.db'), { durable: () => walSync.sync(), ...(durability !== undefined && { taskDurability: durability }) });
-const taskStore: TaskStore = database?.taskStore ?? new InMemoryTaskStore();
+const database = walSync === undefined ? undefined : await openA2aTaskDatabase(join(dir, 'gateway.db'), { durable: () => walSync.sync() });
+const taskStore: TaskStore | AnswerGatedTaskStore = database?.answerStore ?? new InMemoryTaskStore();
 let handler: HttpHandler = () => undefined;
 const server = createServer((req, res) => handler(req, res));
 await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));

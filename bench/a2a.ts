@@ -14,8 +14,8 @@ const IN_FLIGHT = 16;
 const CONCURRENT = Number(process.env['BENCH_A2A_MESSAGES'] ?? 2_000);
 const SEQUENTIAL = 300;
 const WARMUP = 300;
-/** BENCH_A2A_ONLY=c measures the bridge case alone (for profiling it). */
-const ONLY_BRIDGE = process.env['BENCH_A2A_ONLY'] === 'c';
+/** BENCH_A2A_ONLY=b (letters of a, b, m for b′, c) measures only those cases, without ratios (to profile one). */
+const ONLY = process.env['BENCH_A2A_ONLY'];
 
 
 interface Result {
@@ -28,18 +28,16 @@ interface Result {
 
 export async function runA2aBench(): Promise<void> {
   console.log(`a2a bench: blocking SendMessage (JSON-RPC, A2A-Version 1.0), ${SEQUENTIAL} sequential + ${CONCURRENT} at ${IN_FLIGHT} in flight; node ${process.version}`);
+  const cases: ReadonlyArray<{ readonly key: string; measure(): Promise<Result> }> = [
+    { key: 'a', measure: () => measureChild('(a) @a2a-js/sdk reference: express + jsonRpcHandler, in-memory store', () => startChild<{ url: string }>('./a2a-sdk-server.ts')) },
+    { key: 'b', measure: () => measureChild('(b) our A2A stack, bare node:http, SQL task store (as the daemon)', () => startChild<{ url: string }>('./a2a-gateway-server.ts', ['sql'])) },
+    { key: 'm', measure: () => measureChild('(b′) our A2A stack, bare node:http, in-memory store', () => startChild<{ url: string }>('./a2a-gateway-server.ts', ['memory'])) },
+    { key: 'c', measure: measureBridge },
+  ];
   const results: Result[] = [];
-  if (ONLY_BRIDGE) {
-    results.push(await measureBridge());
-    printTable('A2A SendMessage (blocking), bridge only', results.map(row));
-    return;
-  }
-  results.push(await measureChild('(a) @a2a-js/sdk reference: express + jsonRpcHandler, in-memory store', () => startChild<{ url: string }>('./a2a-sdk-server.ts')));
-  results.push(await measureChild('(b) our A2A stack, bare node:http, SQL task store (as the daemon)', () => startChild<{ url: string }>('./a2a-gateway-server.ts', ['sql'])));
-  results.push(await measureChild('(b′) our A2A stack, bare node:http, in-memory store', () => startChild<{ url: string }>('./a2a-gateway-server.ts', ['memory'])));
-  results.push(await measureBridge());
-
+  for (const c of cases) if (ONLY === undefined || ONLY.includes(c.key)) results.push(await c.measure());
   printTable('A2A SendMessage (blocking)', results.map(row));
+  if (ONLY !== undefined) return;
   const [a, b, bMemory, c] = results as [Result, Result, Result, Result];
   const verdict = (value: number, target: number, higherIsBetter: boolean) => ((higherIsBetter ? value >= target : value <= target) ? 'met' : 'MISSED');
   printTable('ratios against targets (DESIGN §10)', [

@@ -12,6 +12,7 @@ import type { AgentCard, StreamResponse, Task, TaskPushNotificationConfig } from
 import { V03PushNotificationSerializer } from '@a2a-js/sdk/compat/v0_3/server';
 import { V1PushNotificationSerializer, type PushNotificationSender, type PushNotificationSerializer, type PushNotificationStore, type ServerCallContext, type StoredPushNotificationConfig } from '@a2a-js/sdk/server';
 import { GatewayError } from '../protocol/errors.js';
+import { taskIdOf } from './durable-answers.js';
 import { createGuardedFetch, type HostLookup, type OutboundUrlPolicy } from './outbound-url-policy.js';
 
 /** One delivery attempt's limit (a2a-notes §11 recommends 10-30 s). */
@@ -40,6 +41,11 @@ export interface PushDeliveryDeps {
   readonly lookup?: HostLookup;
   /** @default globalThis.fetch */
   readonly fetchImpl?: typeof fetch;
+  /**
+   * Holds each delivery until the task it shows is on disk (AnswerGatedTaskStore.answerable, for
+   * a store whose saves resolve earlier); a rejection drops the delivery. @default none
+   */
+  readonly onDisk?: (taskId: string, context: ServerCallContext) => Promise<void>;
 }
 
 /** The card as given, declaring push notifications (only with a durable config store: a2a-notes §14.1). */
@@ -63,10 +69,12 @@ export class GuardedPushNotificationSender implements PushNotificationSender {
   /** Per task, the deliveries in flight: events of one task reach a webhook in the order they happened. */
   readonly #chains = new Map<string, Promise<void>>();
   readonly #shutdown = new AbortController();
+  readonly #onDisk: PushDeliveryDeps['onDisk'];
 
   constructor(store: PushNotificationStore, options: PushDeliveryOptions, deps: PushDeliveryDeps) {
     this.#store = store;
     this.#log = deps.log;
+    this.#onDisk = deps.onDisk;
     this.#timeoutMs = options.timeoutMs ?? PUSH_DELIVERY_TIMEOUT_MS;
     this.#maxAttempts = options.maxAttempts ?? PUSH_MAX_ATTEMPTS;
     this.#retryDelayMs = options.retryDelayMs ?? PUSH_RETRY_DELAY_MS;
@@ -78,8 +86,7 @@ export class GuardedPushNotificationSender implements PushNotificationSender {
 
   /** Delivers the event to every webhook registered on its task; resolves when all are done (never rejects). */
   send(streamResponse: StreamResponse, context: ServerCallContext, task?: Task): Promise<void> {
-    const payload = streamResponse.payload;
-    const taskId = payload === undefined ? '' : payload.$case === 'task' ? payload.value.id : payload.value.taskId;
+    const taskId = taskIdOf(streamResponse);
     // A stand-alone message belongs to no task, so no config can name it.
     if (taskId === '' || this.#shutdown.signal.aborted) return Promise.resolve();
     const key = `${context.tenant ?? ''}\u0000${taskId}`;
@@ -104,6 +111,15 @@ export class GuardedPushNotificationSender implements PushNotificationSender {
     } catch (err) {
       this.#log.error({ err, taskId }, 'push notification configs could not be loaded');
       return;
+    }
+    if (stored.length === 0) return;
+    if (this.#onDisk !== undefined) {
+      try {
+        await this.#onDisk(taskId, context);
+      } catch (err) {
+        this.#log.error({ err, taskId }, 'push notification not sent: the task it shows was not stored');
+        return;
+      }
     }
     await Promise.all(stored.map((entry) => this.#deliver(streamResponse, entry, taskId, task)));
   }

@@ -14,7 +14,7 @@ import type { OwnerResolver, PushNotificationStore, TaskStore } from '@a2a-js/sd
 import { DatabasePushNotificationStore, PUSH_NOTIFICATION_TABLE } from '@a2a-js/sdk/server/database';
 import { GatewayError } from '../protocol/errors.js';
 import { PUSH_KNOWN_TASKS_CAP, PushConfigAbsenceCache, type PushConfigTaskKey } from './push-config-cache.js';
-import { SqliteTaskStore } from './sqlite-task-store.js';
+import { SqliteTaskStore, type AnswerGatedTaskStore } from './sqlite-task-store.js';
 
 /** How long a write waits for another connection's transaction on the same file. */
 export const A2A_DB_BUSY_TIMEOUT_MS = 5_000;
@@ -22,8 +22,10 @@ export const A2A_DB_BUSY_TIMEOUT_MS = 5_000;
 export interface A2aTaskDatabase {
   /** The raw connection (WAL), for callers that keep their own tables in the same file. */
   readonly sqlite: Database.Database;
-  /** Saves commit (fsynced, synchronous=FULL) before they resolve; same-turn saves share a commit. */
+  /** Saves resolve once committed and on disk; same-turn saves share a commit. */
   readonly taskStore: TaskStore;
+  /** The same store as the SDK's request handler uses it (SqliteTaskStore.answerView). */
+  readonly answerStore: AnswerGatedTaskStore;
   /** Push-notification configs, keyed like tasks by (tenant, owner). */
   readonly pushStore: PushNotificationStore;
   close(): Promise<void>;
@@ -47,8 +49,6 @@ export async function migrateA2aTaskStore(path: string): Promise<void> {
 
 export interface A2aTaskDatabaseOptions {
   readonly ownerResolver?: OwnerResolver;
-  /** When task saves wait for the disk (SqliteTaskStoreOptions.durability). @default 'every-save' */
-  readonly taskDurability?: 'every-save' | 'settled-states';
   /** Flushes the file's WAL off the event loop (the daemon's WalSync): task saves wait for it instead of syncing in the commit. */
   readonly durable?: () => Promise<void>;
 }
@@ -73,7 +73,6 @@ export async function openA2aTaskDatabase(path: string, options: A2aTaskDatabase
   const db = new Kysely<unknown>({ dialect: new SqliteDialect({ database: sqlite }) });
   const taskStore = new SqliteTaskStore(sqlite, {
     ...(options.ownerResolver !== undefined && { ownerResolver: options.ownerResolver }),
-    ...(options.taskDurability !== undefined && { durability: options.taskDurability }),
     ...(options.durable !== undefined && { durable: options.durable }),
   });
   const pushStore = new PushConfigAbsenceCache(
@@ -84,6 +83,7 @@ export async function openA2aTaskDatabase(path: string, options: A2aTaskDatabase
   return {
     sqlite,
     taskStore,
+    answerStore: taskStore.answerView,
     pushStore,
     close: async () => {
       // Saves already issued get their commit before the connection goes away.

@@ -3,17 +3,24 @@
 // read by the other and the SDK's migrations stay the schema's owner. Differences from the SDK
 // store are performance only: statements are prepared once (kysely's driver prepares every
 // statement anew), and saves issued in the same event-loop turn share one transaction (group
-// commit: one fsync for N saves at synchronous=FULL). A save resolves only after the transaction
-// holding it has committed. Reads keep the SDK store's order: a load of a task with a save not
-// yet committed (or a list while any is) waits for that commit, so a read issued after save()
-// sees that save, as it does through kysely's one-connection queue. (store/group-commit.ts
-// batches the same way, but a read could not wait for its batch, hence this copy.)
+// commit: one fsync for N saves at synchronous=FULL), in which only the last save of each task
+// is written. A load sees every save issued before it (it decodes a queued row); a list waits for
+// the commit of the queued saves.
+//
+// Two ways to save. `save()` resolves once the row is committed and on disk: the bridges use it
+// where a toq ack or an outbox entry depends on the task. `answerView` is the store as the SDK's
+// request handler sees it: its saves resolve once queued, so the SDK's load-merge-save of a
+// turn's events costs one commit, and nothing it saved may be told to anyone before
+// `answerable()` resolved for the task (the saves committed, without failure, and on disk). The
+// request handler awaits it before every answer and push (durable-answers.ts, the push sender):
+// one wait for the disk per answer instead of one per event, and the daemon's rule stands:
+// nothing is answered that is not on disk.
 //
 // The commit runs on the event loop (better-sqlite3 is synchronous); with `durable` (the
 // daemon's WalSync) it commits without syncing and the flush runs on the thread pool, shared with
-// every other writer of the file, before the saves resolve. Committing in a worker thread on a
-// second connection was measured slower on the A2A bench (the thread hops cost more than the
-// loop gains while the disk syncs), so it is not done.
+// every other writer of the file. Committing in a worker thread on a second connection was
+// measured slower on the A2A bench (the thread hops cost more than the loop gains while the disk
+// syncs), so it is not done.
 //
 // A save of exactly the row last committed for a task is not written again (the SDK re-saves what
 // our bridges stored before publishing), and a load of a recently committed task decodes that row
@@ -49,18 +56,9 @@ export interface SqliteTaskStoreOptions {
    */
   readonly onUnreadableTask?: (info: { tenant: string; owner: string; id: string }, err: Error) => void;
   /**
-   * `every-save`: every batch commits with the connection's synchronous setting (FULL: fsynced).
-   * `settled-states`: a batch in which every task is still submitted or working commits without
-   * waiting for the disk (it survives the process being killed, not an OS crash or power cut); a
-   * batch holding a task that is terminal or waits for input or auth (what a blocking SendMessage
-   * answers with) is fsynced, which in WAL order also makes every earlier commit durable.
-   * @default 'every-save'
-   */
-  readonly durability?: 'every-save' | 'settled-states';
-  /**
    * Makes every commit so far durable (WalSync.sync). Given, batches commit with
-   * synchronous=NORMAL and a save resolves after this resolves; `settled-states` batches that
-   * need no sync resolve at commit. @default none: the connection's synchronous setting decides
+   * synchronous=NORMAL and wait for this when someone needs them on disk. @default none: every
+   * batch commits with the connection's synchronous setting (FULL: on disk at commit)
    */
   readonly durable?: () => Promise<void>;
 }
@@ -84,10 +82,20 @@ type RowParams = [string, string, string, string, number, string | null, string 
 
 interface PendingSave {
   readonly params: RowParams;
-  /** Whether the task's state is one a blocking call returns (see `durability`). */
-  readonly isSettled: boolean;
-  resolve(): void;
-  reject(err: unknown): void;
+  /** Settles the caller's promise; none for a save through answerView (resolved when queued). */
+  readonly settle?: { resolve(): void; reject(err: unknown): void };
+}
+
+/** The store as the SDK's request handler uses it: see answerView. */
+export interface AnswerGatedTaskStore {
+  /** Saves resolve once queued (visible to loads); what they saved is not durable yet. */
+  readonly taskStore: TaskStore;
+  /**
+   * Resolves once the task (every task, without an id) is committed as last saved and on disk;
+   * rejects if its last save failed to commit or the disk flush failed. Await it before telling
+   * anyone what a save through `taskStore` stored.
+   */
+  answerable(taskId?: string, context?: ServerCallContext): Promise<void>;
 }
 
 /** Which optional parts a ListTasks query has; each combination gets its own prepared statements. */
@@ -110,41 +118,39 @@ const LAST_COMMITTED_CAP = 4_096;
 /** ... and at most this many characters of them (tasks carrying files can be large). */
 const LAST_COMMITTED_CHARS = 16 * 1024 * 1024;
 
-/** Terminal and interrupted states: where a blocking SendMessage stops waiting and answers. */
-const SETTLED_STATES: ReadonlySet<TaskState> = new Set([
-  TaskState.TASK_STATE_COMPLETED,
-  TaskState.TASK_STATE_FAILED,
-  TaskState.TASK_STATE_CANCELED,
-  TaskState.TASK_STATE_REJECTED,
-  TaskState.TASK_STATE_INPUT_REQUIRED,
-  TaskState.TASK_STATE_AUTH_REQUIRED,
-]);
-
 const COLUMNS = ['tenant', 'owner', 'id', 'context_id', 'status_last_updated', 'status_state', 'status', 'artifacts', 'history', 'metadata', 'protocol_version'] as const;
 const KEY_COLUMNS = new Set<string>(['tenant', 'owner', 'id']);
 
 export class SqliteTaskStore implements TaskStore {
+  /** The store as the SDK's request handler uses it (see the file's header). */
+  readonly answerView: AnswerGatedTaskStore;
   private readonly ownerResolver: OwnerResolver;
   private readonly table: string;
   private readonly onUnreadableTask: NonNullable<SqliteTaskStoreOptions['onUnreadableTask']>;
   private readonly selectOne: Database.Statement<[string, string, string], TaskRow>;
   private readonly listStatements = new Map<string, ListStatements>();
-  private readonly commitAll: (batch: readonly PendingSave[]) => void;
+  private readonly commitAll: (rows: readonly RowParams[]) => void;
   private readonly commitOne: (params: RowParams) => void;
   /** Saves waiting for the next batch, in call order. */
   private queue: PendingSave[] = [];
-  /** The keys (tenant, owner, id) of the queued saves: a load of one waits for the commit. */
-  private readonly queuedKeys = new Set<string>();
+  /** The last queued row of each task (tenant, owner, id) in the queue: what a load sees. */
+  private readonly queuedRows = new Map<string, RowParams>();
   /** The last committed row of recently saved tasks, by key (see save() and load()). */
-  private readonly lastCommitted = new Map<string, { readonly params: RowParams; readonly durable: Promise<void>; readonly chars: number }>();
+  private readonly lastCommitted = new Map<string, { readonly params: RowParams; readonly commit: number; readonly chars: number }>();
   /** The characters of the rows in lastCommitted. */
   private lastCommittedChars = 0;
+  /** Tasks whose last save failed to commit, with the error (answerable() rejects for them). */
+  private readonly failedKeys = new Map<string, unknown>();
+  /** Commits made so far, and how many of them are known to be on disk. */
+  private commits = 0;
+  private commitsOnDisk = 0;
+  /** The flush under way (durable()), and the commits it covers. */
+  private flushing: { readonly upTo: number; readonly done: Promise<void> } | undefined;
   /** Resolved after the next commit; made only when a read waits for it. */
   private commitWaiter: { readonly promise: Promise<void>; resolve(): void } | undefined;
   private isCommitScheduled = false;
   private isClosed = false;
   private readonly withoutSync: CommitWithoutSync;
-  private readonly durability: 'every-save' | 'settled-states';
   private readonly durable: (() => Promise<void>) | undefined;
 
   constructor(
@@ -162,45 +168,39 @@ export class SqliteTaskStore implements TaskStore {
        ON CONFLICT (tenant, owner, id) DO UPDATE SET ${updates.join(', ')}`,
     );
     this.selectOne = db.prepare<[string, string, string], TaskRow>(`SELECT ${COLUMNS.join(', ')} FROM ${this.table} WHERE tenant = ? AND owner = ? AND id = ?`);
-    this.commitAll = db.transaction((batch: readonly PendingSave[]) => {
-      for (const pending of batch) upsert.run(...pending.params);
+    this.commitAll = db.transaction((rows: readonly RowParams[]) => {
+      for (const params of rows) upsert.run(...params);
     });
     this.commitOne = db.transaction((params: RowParams) => void upsert.run(...params));
     this.withoutSync = new CommitWithoutSync(db);
-    this.durability = options.durability ?? 'every-save';
     this.durable = options.durable;
+    this.answerView = {
+      taskStore: {
+        save: (task, context) => this.queueSave(task, context, false),
+        load: (taskId, context) => this.load(taskId, context),
+        list: (params, context) => this.list(params, context),
+      },
+      answerable: (taskId, context) => this.untilAnswerable(taskId, context),
+    };
   }
 
+  /** Resolves once the task is committed and on disk. */
   save(task: Task, context: ServerCallContext): Promise<void> {
-    let params: RowParams;
+    return this.queueSave(task, context, true);
+  }
+
+  load(taskId: string, context: ServerCallContext): Promise<Task | undefined> {
     try {
-      // Encoded now, not at commit time: the caller may change the task once save() returns.
-      params = toRowParams(this.scopeOf(context), task);
+      const scope = this.scopeOf(context);
+      const key = keyOf(scope.tenant, scope.owner, taskId);
+      // A queued save or the row we last committed is the row the table has or will have:
+      // decoded as read, without the read.
+      const known = this.queuedRows.get(key) ?? this.lastCommitted.get(key)?.params;
+      const row = known !== undefined ? toTaskRow(known) : this.selectOne.get(scope.tenant, scope.owner, taskId);
+      return Promise.resolve(row === undefined ? undefined : fromTaskRow(row));
     } catch (err) {
       return Promise.reject(err as Error);
     }
-    if (this.isClosed) return Promise.reject(new GatewayError('a2a_task_store_closed', `cannot save task ${task.id}: the task store is closed`));
-    const key = rowKey(params);
-    // The SDK re-saves what it is told on a live bus; our bridges stored those very states before
-    // publishing them. A save of exactly the row last committed needs no commit: it is durable
-    // when that commit is.
-    const last = this.lastCommitted.get(key);
-    if (last !== undefined && !this.queuedKeys.has(key) && sameRow(last.params, params)) return last.durable;
-    const isSettled = task.status !== undefined && SETTLED_STATES.has(task.status.state);
-    const saved = new Promise<void>((resolve, reject) => this.queue.push({ params, isSettled, resolve, reject }));
-    this.queuedKeys.add(key);
-    this.scheduleCommit();
-    return saved;
-  }
-
-  async load(taskId: string, context: ServerCallContext): Promise<Task | undefined> {
-    const scope = this.scopeOf(context);
-    const key = keyOf(scope.tenant, scope.owner, taskId);
-    if (this.queuedKeys.has(key)) await this.nextCommit();
-    // The row we last committed is the row in the table: decoded as read, without the read.
-    const last = this.lastCommitted.get(key);
-    const row = last !== undefined ? toTaskRow(last.params) : this.selectOne.get(scope.tenant, scope.owner, taskId);
-    return row === undefined ? undefined : fromTaskRow(row);
   }
 
   async list(params: ListTasksRequest, context: ServerCallContext): Promise<ListTasksResponse> {
@@ -212,6 +212,55 @@ export class SqliteTaskStore implements TaskStore {
   close(): void {
     this.isClosed = true;
     this.commit();
+  }
+
+  private queueSave(task: Task, context: ServerCallContext, untilOnDisk: boolean): Promise<void> {
+    let params: RowParams;
+    try {
+      // Encoded now, not at commit time: the caller may change the task once save() returns.
+      params = toRowParams(this.scopeOf(context), task);
+    } catch (err) {
+      return Promise.reject(err as Error);
+    }
+    if (this.isClosed) return Promise.reject(new GatewayError('a2a_task_store_closed', `cannot save task ${task.id}: the task store is closed`));
+    const key = rowKey(params);
+    // The SDK re-saves what it is told on a live bus; our bridges stored those very states before
+    // publishing them. A save of exactly the row last committed needs no commit.
+    const last = this.lastCommitted.get(key);
+    if (last !== undefined && !this.queuedRows.has(key) && sameRow(last.params, params)) return untilOnDisk ? this.onDisk(last.commit) : Promise.resolve();
+    this.queuedRows.set(key, params);
+    this.scheduleCommit();
+    if (!untilOnDisk) {
+      this.queue.push({ params });
+      return Promise.resolve();
+    }
+    return new Promise<void>((resolve, reject) => this.queue.push({ params, settle: { resolve, reject } }));
+  }
+
+  private async untilAnswerable(taskId?: string, context?: ServerCallContext): Promise<void> {
+    const scope = taskId === undefined || context === undefined ? undefined : this.scopeOf(context);
+    const key = scope === undefined ? undefined : keyOf(scope.tenant, scope.owner, taskId!);
+    if (key === undefined ? this.queue.length > 0 : this.queuedRows.has(key)) await this.nextCommit();
+    if (key !== undefined && this.failedKeys.has(key)) throw this.failedKeys.get(key);
+    // A task no longer among the kept rows may have been committed by any commit so far.
+    await this.onDisk((key === undefined ? undefined : this.lastCommitted.get(key)?.commit) ?? this.commits);
+  }
+
+  /** Resolves once the first `commit` commits are on disk. */
+  private onDisk(commit: number): Promise<void> {
+    if (this.durable === undefined || this.commitsOnDisk >= commit) return Promise.resolve();
+    if (this.flushing !== undefined && this.flushing.upTo >= commit) return this.flushing.done;
+    const upTo = this.commits;
+    const done = this.durable().then(() => {
+      this.commitsOnDisk = Math.max(this.commitsOnDisk, upTo);
+    });
+    const flushing = { upTo, done };
+    this.flushing = flushing;
+    const clear = () => {
+      if (this.flushing === flushing) this.flushing = undefined;
+    };
+    done.then(clear, clear);
+    return done;
   }
 
   /** Resolves once the queued saves have been committed (or have failed). */
@@ -237,46 +286,53 @@ export class SqliteTaskStore implements TaskStore {
     });
   }
 
-  /** Commits the waiting saves in one transaction; their promises settle accordingly. */
+  /** Commits the last queued row of each task in one transaction; the saves settle accordingly. */
   private commit(): void {
     if (this.queue.length === 0) return;
     const batch = this.queue;
+    const rows = [...this.queuedRows.values()];
     this.queue = [];
-    this.queuedKeys.clear();
+    this.queuedRows.clear();
     const waiter = this.commitWaiter;
     this.commitWaiter = undefined;
-    const needsDisk = this.durability === 'every-save' || batch.some((pending) => pending.isSettled);
-    // Without a sync inside the commit when the durable() flush follows, or none is needed.
-    const failures = this.durable !== undefined || !needsDisk ? this.withoutSync.run(() => this.commitBatch(batch)) : this.commitBatch(batch);
+    // Without a sync inside the commit when the durable() flush follows.
+    const failures = this.durable !== undefined ? this.withoutSync.run(() => this.commitRows(rows)) : this.commitRows(rows);
+    this.commits += 1;
+    const commit = this.commits;
+    for (const params of rows) {
+      const key = rowKey(params);
+      if (failures.has(key)) {
+        this.failedKeys.delete(key);
+        this.failedKeys.set(key, failures.get(key));
+        // Past the cap the oldest go: their answers were given (or refused) long ago.
+        if (this.failedKeys.size > LAST_COMMITTED_CAP) this.failedKeys.delete(this.failedKeys.keys().next().value!);
+        this.forgetCommitted(key);
+      } else {
+        this.failedKeys.delete(key);
+        this.rememberCommitted(params, commit);
+      }
+    }
     waiter?.resolve();
-    const onDisk = this.durable === undefined || !needsDisk ? Promise.resolve() : this.durable();
-    for (const pending of batch) if (!failures.has(pending)) this.rememberCommitted(pending.params, onDisk);
-    onDisk.then(
-      () => {
-        for (const pending of batch) {
-          if (failures.has(pending)) pending.reject(failures.get(pending));
-          else pending.resolve();
-        }
-      },
-      (err: unknown) => {
-        // Committed, but not known to be on disk: no save may be reported done.
-        for (const pending of batch) {
-          this.forgetCommitted(rowKey(pending.params));
-          pending.reject(failures.get(pending) ?? err);
-        }
-      },
-    );
+    const waiting = batch.filter((pending) => pending.settle !== undefined);
+    if (waiting.length === 0) return;
+    const onDisk = this.onDisk(commit);
+    for (const { params, settle } of waiting) {
+      const key = rowKey(params);
+      // A save is reported done only once on disk; a failed flush fails it, committed or not.
+      if (failures.has(key)) settle!.reject(failures.get(key));
+      else onDisk.then(settle!.resolve, settle!.reject);
+    }
   }
 
-  /** The row now committed for its task, and when it is on disk; the oldest entries go past the cap. */
-  private rememberCommitted(params: RowParams, durable: Promise<void>): void {
+  /** The row now committed for its task, and by which commit; the oldest entries go past the cap. */
+  private rememberCommitted(params: RowParams, commit: number): void {
     const key = rowKey(params);
     // Deleted first so that the Map's order stays the order of last use.
     this.forgetCommitted(key);
     const chars = rowChars(params);
     // A very large task (files) is read back when loaded rather than push out many small ones.
     if (chars > LAST_COMMITTED_CHARS / 4) return;
-    this.lastCommitted.set(key, { params, durable, chars });
+    this.lastCommitted.set(key, { params, commit, chars });
     this.lastCommittedChars += chars;
     while (this.lastCommitted.size > LAST_COMMITTED_CAP || this.lastCommittedChars > LAST_COMMITTED_CHARS) {
       this.forgetCommitted(this.lastCommitted.keys().next().value!);
@@ -290,19 +346,19 @@ export class SqliteTaskStore implements TaskStore {
     this.lastCommittedChars -= entry.chars;
   }
 
-  /** Commits the batch; the saves that failed, with their errors. */
-  private commitBatch(batch: readonly PendingSave[]): ReadonlyMap<PendingSave, unknown> {
-    const failures = new Map<PendingSave, unknown>();
+  /** Commits the rows (one per task); the keys of those that failed, with their errors. */
+  private commitRows(rows: readonly RowParams[]): ReadonlyMap<string, unknown> {
+    const failures = new Map<string, unknown>();
     try {
-      this.commitAll(batch);
+      this.commitAll(rows);
     } catch {
-      // Rolled back whole: each save alone, so one SQLite refuses fails only its own caller (if
+      // Rolled back whole: each row alone, so one SQLite refuses fails only its own task (if
       // the commit itself fails, each gets that error).
-      for (const pending of batch) {
+      for (const params of rows) {
         try {
-          this.commitOne(pending.params);
+          this.commitOne(params);
         } catch (err) {
-          failures.set(pending, err);
+          failures.set(rowKey(params), err);
         }
       }
     }

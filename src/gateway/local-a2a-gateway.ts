@@ -84,7 +84,7 @@ export async function startLocalA2aGateway(options: LocalA2aGatewayOptions, deps
   const agent = deps.port.agentName;
   const database = await openA2aTaskDatabase(options.dbPath, deps.durable === undefined ? {} : { durable: deps.durable });
   const threads = new A2aThreadStore(database.sqlite);
-  const pushSender = new GuardedPushNotificationSender(database.pushStore, { ...options.pushDelivery, policy: options.webhookPolicy ?? { allowPrivate: false } }, { log: log.child({ component: 'a2a-push' }) });
+  const pushSender = new GuardedPushNotificationSender(database.pushStore, { ...options.pushDelivery, policy: options.webhookPolicy ?? { allowPrivate: false } }, { log: log.child({ component: 'a2a-push' }), onDisk: database.answerStore.answerable });
   const bridge = new LocalAgentBridge({ ...(options.replyHoldMs !== undefined && { replyHoldMs: options.replyHoldMs }), ...(options.replyState !== undefined && { replyState: options.replyState }) }, {
     port: deps.port,
     taskStore: database.taskStore,
@@ -115,7 +115,8 @@ export async function startLocalA2aGateway(options: LocalA2aGatewayOptions, deps
   };
   const requestHandler = createA2aRequestHandler({
     card: card(),
-    taskStore: database.taskStore,
+    // Its saves wait for the disk once per answer; the bridge's own saves (database.taskStore) each time.
+    taskStore: database.answerStore,
     executor: bridge.executor,
     push: { store: database.pushStore, sender: pushSender },
     ...(options.blockingTimeoutMs !== undefined && { blockingTimeoutMs: options.blockingTimeoutMs }),

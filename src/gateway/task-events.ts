@@ -57,11 +57,14 @@ export async function applyTaskEvents(
   // The store gets the batch's final task once: one commit and one wait for the disk, not one per event.
   const staged = new StagedSaves(taskStore);
   const results = new ResultManager(staged, context);
+  const pushes: Array<readonly [AgentExecutionEvent, Task | undefined]> = [];
   for (const event of events) {
     await results.processEvent(event);
-    if (bus === undefined && push !== undefined) void push.send(toStreamResponse(event), context, structuredClone(results.getCurrentTask()));
+    if (bus === undefined && push !== undefined) pushes.push([event, structuredClone(results.getCurrentTask())]);
   }
   await staged.flush();
+  // Told to webhooks once stored: nothing leaves that a crash could take back.
+  for (const [event, task] of pushes) void push!.send(toStreamResponse(event), context, task);
   if (bus !== undefined) for (const event of events) bus.publish(event);
 }
 

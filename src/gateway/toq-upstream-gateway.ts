@@ -84,7 +84,7 @@ export async function startToqUpstreamGateway(options: ToqUpstreamGatewayOptions
   // With the daemon's WAL flush, the map's writes leave the disk sync to the flush that follows each.
   const tasks = new UpstreamTaskStore(database.sqlite, { deferSync: deps.durable !== undefined });
   // One sender for all these agents: configs are keyed by tenant (= agent) in the shared store.
-  const pushSender = new GuardedPushNotificationSender(database.pushStore, { ...options.pushDelivery, policy: options.webhookPolicy ?? { allowPrivate: false } }, { log: log.child({ component: 'a2a-push' }) });
+  const pushSender = new GuardedPushNotificationSender(database.pushStore, { ...options.pushDelivery, policy: options.webhookPolicy ?? { allowPrivate: false } }, { log: log.child({ component: 'a2a-push' }), onDisk: database.answerStore.answerable });
   const auth = createA2aAuth({ apiKeys: options.apiKey === undefined ? [] : [{ key: options.apiKey, principal: API_KEY_PRINCIPAL }], ...(options.jwt !== undefined && { jwt: options.jwt }) }, { log });
   const base = (options.publicUrl ?? `http://${urlHost(options.host)}:${options.port}${JSON_RPC_PATH}`).replace(/\/+$/, '');
   const httpHandlers = new Map<string, HttpHandler>();
@@ -127,7 +127,8 @@ export async function startToqUpstreamGateway(options: ToqUpstreamGatewayOptions
     const blockingTimeoutMs = agent.blockingTimeoutMs ?? options.blockingTimeoutMs;
     const requestHandler = createA2aRequestHandler({
       card: card(),
-      taskStore: database.taskStore,
+      // Its saves wait for the disk once per answer; the bridge's own saves (database.taskStore) each time.
+      taskStore: database.answerStore,
       executor: bridge.executor,
       push: { store: database.pushStore, sender: pushSender },
       ...(blockingTimeoutMs !== undefined && { blockingTimeoutMs }),

@@ -327,38 +327,78 @@ describe('SqliteTaskStore', () => {
     expect(await database.taskStore.load('poison', c)).toBeUndefined();
   });
 
-  it('a read issued after save() sees that save, committed, even before the save resolved', async () => {
+  it('a load sees every save issued before it, queued or committed; a list waits for their commit', async () => {
     const path = join(tempDir(), 'gateway.db');
     const { taskStore } = await openOurs(path);
     const reader = new Database(path, { readonly: true });
     closers.push(() => Promise.resolve(void reader.close()));
+    const countRows = () => (reader.prepare('SELECT count(*) AS n FROM tasks').get() as { n: number }).n;
     const c = ctx('agent', 'alice');
     const first = task('ryw', { state: TaskState.TASK_STATE_SUBMITTED });
     const second = task('ryw', { state: TaskState.TASK_STATE_COMPLETED, timestamp: '2026-01-01T00:00:00Z' });
     const saves = [taskStore.save(first, c), taskStore.save(task('other'), c), taskStore.save(second, c)];
+    // Decoded from the queue: nothing is committed yet.
     expect(await taskStore.load('ryw', c)).toEqual(second);
-    // The load committed the waiting saves rather than reading them from memory.
-    expect(reader.prepare('SELECT count(*) AS n FROM tasks').get()).toEqual({ n: 2 });
+    expect(countRows()).toBe(0);
     const listed = taskStore.save(task('listed'), c);
     expect((await taskStore.list(listRequest({}), c)).totalSize).toBe(3);
+    expect(countRows()).toBe(3);
     await Promise.all([...saves, listed]);
   });
 
-  it('durability settled-states: saves of unsettled tasks commit and resolve; the connection stays synchronous=FULL', async () => {
+  it('answerView: saves resolve once queued, a turn writes one row per task, answerable() waits for the commit and the flush', async () => {
     const path = join(tempDir(), 'gateway.db');
-    const database = await openA2aTaskDatabase(path, { taskDurability: 'settled-states' });
+    let flushes = 0;
+    let release: () => void = () => undefined;
+    const database = await openA2aTaskDatabase(path, {
+      durable: () => {
+        flushes += 1;
+        return new Promise<void>((resolve) => (release = resolve));
+      },
+    });
     closers.push(() => database.close());
-    const reader = new Database(path, { readonly: true });
-    closers.push(() => Promise.resolve(void reader.close()));
+    const { taskStore, answerable } = database.answerStore;
     const c = ctx('agent', 'alice');
-    const working = Array.from({ length: 5 }, (_, i) => task(`w-${i}`, { state: TaskState.TASK_STATE_WORKING }));
-    await Promise.all(working.map((t) => database.taskStore.save(t, c)));
-    expect(reader.prepare('SELECT count(*) AS n FROM tasks').get()).toEqual({ n: 5 });
-    expect(database.sqlite.pragma('synchronous', { simple: true })).toBe(2);
-    const done = task('w-0', { state: TaskState.TASK_STATE_COMPLETED, timestamp: '2026-01-01T00:00:00Z' });
-    await Promise.all([database.taskStore.save(done, c), database.taskStore.save(task('w-9', { state: TaskState.TASK_STATE_SUBMITTED }), c)]);
-    expect(await database.taskStore.load('w-0', c)).toEqual(done);
-    expect(database.sqlite.pragma('synchronous', { simple: true })).toBe(2);
+    const changesBefore = (database.sqlite.prepare('SELECT total_changes() AS n').get() as { n: number }).n;
+    const submitted = task('gated', { state: TaskState.TASK_STATE_SUBMITTED });
+    const completed = task('gated', { state: TaskState.TASK_STATE_COMPLETED, timestamp: '2026-01-01T00:00:00Z' });
+    let resolvedInTurn = 0;
+    const saves = [taskStore.save(submitted, c), taskStore.save(task('beside'), c), taskStore.save(completed, c)].map((p) => p.then(() => (resolvedInTurn += 1)));
+    await Promise.all(saves);
+    // Resolved in the issuing turn (microtasks only): nothing has committed yet.
+    expect(resolvedInTurn).toBe(3);
+    expect((database.sqlite.prepare('SELECT count(*) AS n FROM tasks').get() as { n: number }).n).toBe(0);
+    let isAnswerable = false;
+    const answering = answerable('gated', c).then(() => (isAnswerable = true));
+    for (let i = 0; i < 3; i++) await new Promise((resolve) => setImmediate(resolve));
+    // One commit wrote the last row of each task: two rows, not three writes.
+    expect((database.sqlite.prepare('SELECT total_changes() AS n').get() as { n: number }).n - changesBefore).toBe(2);
+    expect(await taskStore.load('gated', c)).toEqual(completed);
+    expect(flushes).toBe(1);
+    expect(isAnswerable).toBe(false);
+    release();
+    await answering;
+    // On disk now: answering again needs no flush, for this task or for all.
+    await answerable('gated', c);
+    await answerable();
+    expect(flushes).toBe(1);
+  });
+
+  it('answerView: answerable() refuses a task whose last save failed to commit, until a save of it commits', async () => {
+    const database = await openOurs(join(tempDir(), 'gateway.db'));
+    database.sqlite.exec(`CREATE TRIGGER refuse_done BEFORE INSERT ON tasks WHEN NEW.id = 'refused' AND NEW.status_state = 'TASK_STATE_COMPLETED' BEGIN SELECT RAISE(ABORT, 'completed refused'); END`);
+    const { taskStore, answerable } = database.answerStore;
+    const c = ctx('agent', 'alice');
+    await taskStore.save(task('refused', { state: TaskState.TASK_STATE_COMPLETED }), c);
+    await taskStore.save(task('fine'), c);
+    await expect(answerable('refused', c)).rejects.toThrow(/completed refused/);
+    await expect(answerable('fine', c)).resolves.toBeUndefined();
+    // Nothing of it was stored, and the store says so.
+    expect(await taskStore.load('refused', c)).toBeUndefined();
+    await expect(answerable('refused', c)).rejects.toThrow(/completed refused/);
+    await taskStore.save(task('refused', { state: TaskState.TASK_STATE_WORKING }), c);
+    await expect(answerable('refused', c)).resolves.toBeUndefined();
+    expect((await taskStore.load('refused', c))!.status!.state).toBe(TaskState.TASK_STATE_WORKING);
   });
 
   it('waits for a transaction another user of the connection left open across turns', async () => {
@@ -387,23 +427,27 @@ describe('SqliteTaskStore', () => {
     expect(await second.taskStore.load('kept', c)).toEqual(saved);
   });
 
-  it.each(['every-save', 'settled-states'] as const)('keeps every save that resolved before the process was killed with SIGKILL (durability %s)', async (durability) => {
+  it.each(['save', 'answerView'] as const)('keeps every task that was reported stored before the process was killed with SIGKILL (%s)', async (how) => {
     const path = join(tempDir(), 'gateway.db');
     const storeModule = pathToFileURL(join(ROOT, 'src', 'a2a', 'sql-task-store.ts')).href;
     // The child saves batches of tasks (each batch issued in one turn) and reports a batch on
-    // stdout (synchronous for a pipe on Linux) once all its saves resolved. After the last
-    // report it issues more saves and then blocks its event loop until it is killed: a save
-    // that resolved before its commit was done would never be committed.
+    // stdout (synchronous for a pipe on Linux) once all its saves resolved (through answerView:
+    // once answerable() resolved for each). After the last report it issues more saves and then
+    // blocks its event loop until it is killed: a task reported before its commit was done
+    // would never be committed.
     const childCode = `
       const { openA2aTaskDatabase } = await import(${JSON.stringify(storeModule)});
       const { ServerCallContext } = await import('@a2a-js/sdk/server');
-      const database = await openA2aTaskDatabase(${JSON.stringify(path)}, { taskDurability: ${JSON.stringify(durability)} });
+      const database = await openA2aTaskDatabase(${JSON.stringify(path)});
+      const viaAnswerView = ${JSON.stringify(how === 'answerView')};
+      const store = viaAnswerView ? database.answerStore.taskStore : database.taskStore;
       const ctx = new ServerCallContext({ tenant: 'agent', user: { isAuthenticated: true, userName: 'alice' } });
-      // Odd batches are working (a lighter commit under settled-states), even ones completed.
-      const save = (id, batch) => database.taskStore.save({ id, contextId: 'c', status: { state: batch % 2 === 0 ? 3 : 2, message: undefined, timestamp: new Date().toISOString() }, artifacts: [], history: [], metadata: { batch } }, ctx);
+      // Odd batches are working, even ones completed.
+      const save = (id, batch) => store.save({ id, contextId: 'c', status: { state: batch % 2 === 0 ? 3 : 2, message: undefined, timestamp: new Date().toISOString() }, artifacts: [], history: [], metadata: { batch } }, ctx);
       for (let batch = 0; batch < 40; batch++) {
         const ids = Array.from({ length: 5 }, (_, i) => 'kill-' + batch + '-' + i);
         await Promise.all(ids.map((id) => save(id, batch)));
+        if (viaAnswerView) await Promise.all(ids.map((id) => database.answerStore.answerable(id, ctx)));
         process.stdout.write(JSON.stringify(ids) + '\\n');
       }
       for (let i = 0; i < 5; i++) void save('unreported-' + i, 40);
