@@ -53,8 +53,8 @@ const card = () =>
       }),
     ),
   );
-const pushSender = new GuardedPushNotificationSender(database.pushStore, { policy: { allowPrivate: true } }, { log });
-const requestHandler = createA2aRequestHandler({ card: card(), taskStore: database.taskStore, executor: createTckExecutor({ legacyAgent: legacyAgentStyleFromEnv() }), push: { store: database.pushStore, sender: pushSender } });
+const pushSender = new GuardedPushNotificationSender(database.pushStore, { policy: { allowPrivate: true } }, { log, onDisk: database.answerStore.answerable });
+const requestHandler = createA2aRequestHandler({ card: card(), taskStore: database.answerStore, executor: createTckExecutor({ legacyAgent: legacyAgentStyleFromEnv() }), push: { store: database.pushStore, sender: pushSender } });
 handler = createA2aHttpHandler({ requestHandler, card: () => Promise.resolve(card()), jwks: () => buildJwks([signingKey.publicKey]), authenticate: auth.authenticate, tenant: 'tck' }, { log });
 process.stdout.write(JSON.stringify({ sut: 'gateway', origin, db: join(dir, 'gateway.db') }) + '\n');
 
