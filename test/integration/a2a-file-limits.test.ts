@@ -5,31 +5,10 @@
 // files) and dave → dana. A refused SendMessage gets the A2A error (JSON-RPC v1.0 and v0.3, REST)
 // and leaves nothing behind: no task, no history entry, no outbox entry, nothing on the wire.
 
-import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
-import { tmpdir } from 'node:os';
-import { join } from 'node:path';
-import pino from 'pino';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { startDaemon, type Daemon } from '../../src/daemon/daemon.js';
-import { startGateway, type Gateway } from '../../src/daemon/gateway.js';
-import { generateIdentity } from '../../src/protocol/ed25519.js';
-import type { Envelope } from '../../src/protocol/envelope.js';
-import { testCertificate } from '../helpers/certs.js';
+import { history, startWorkspace, stopWorkspaces, type Workspace } from '../helpers/daemons.js';
+import { startTestGateway, type TestGateway } from '../helpers/gateways.js';
 import { until } from '../helpers/until.js';
-
-interface RunningDaemon {
-  readonly daemon: Daemon;
-  readonly url: string;
-  readonly dir: string;
-}
-
-async function startWorkspace(name: string, files: { config: string; handlers?: string }): Promise<RunningDaemon> {
-  const dir = mkdtempSync(join(tmpdir(), `toq-files-${name}-`));
-  writeFileSync(join(dir, 'config.toml'), `host = "127.0.0.1"\na2a_enabled = true\n${files.config}`);
-  if (files.handlers !== undefined) writeFileSync(join(dir, 'handlers.toml'), files.handlers);
-  const daemon = await startDaemon({ configDir: dir, log: pino({ level: process.env['TEST_LOG'] ?? 'silent' }), port: 0, bindAddress: '127.0.0.1', overrides: { agentName: name }, a2aBlockingTimeoutMs: 1_500 });
-  return { daemon, url: `http://127.0.0.1:${daemon.port}`, dir };
-}
 
 /** `size` bytes (0, 1, 2, ...) as base64. */
 const bytes = (size: number): string => Buffer.from(Array.from({ length: size }, (_, i) => i % 256)).toString('base64');
@@ -51,41 +30,23 @@ async function rpc(url: string, method: string, params: unknown, version: '1.0' 
 }
 
 const taskCount = async (url: string): Promise<number> => ((await rpc(url, 'ListTasks', {})).body.result?.['tasks'] as unknown[]).length;
-const history = async (url: string): Promise<Array<{ from: string; body: { parts?: Array<Record<string, unknown>> } }>> =>
-  ((await (await fetch(`${url}/v1/messages/history?limit=1000`)).json()) as { messages: Array<{ from: string; body: { parts?: Array<Record<string, unknown>> } }> }).messages;
 
 const NO_FILES = 'parts[1] ("n.bin") is a file (raw bytes), and this agent does not accept files (accept_files = false)';
 const OVER_8 = 'parts[1] ("n.bin") is 9 bytes; this agent takes files of at most 8 bytes (max_file_size)';
 
 describe('A2A file parts and the agent\'s file limits', () => {
-  let gw: RunningDaemon;
-  let dana: RunningDaemon;
-  let carol: Gateway;
-  const carolInbox: Envelope[] = [];
+  let gw: Workspace;
+  let dana: Workspace;
+  let carol: TestGateway;
 
   beforeAll(async () => {
-    carol = await startGateway({
-      port: 0,
-      bindAddress: '127.0.0.1',
-      host: '127.0.0.1',
-      connectionMode: 'open',
-      certificate: testCertificate(),
-      agents: [{ name: 'carol', identity: generateIdentity() }],
-      log: pino({ level: process.env['TEST_LOG'] ?? 'silent' }),
-      onMessage: (envelope) => void carolInbox.push(envelope),
-    });
+    carol = await startTestGateway('carol', { host: '127.0.0.1' });
     // A handler that takes every message (and answers nothing): the local agent has a receiver.
-    dana = await startWorkspace('dana', { config: 'connection_mode = "open"\naccept_files = true\nmax_file_size = 8\n', handlers: '[[handlers]]\nname = "sink"\ncommand = "true"\n' });
-    gw = await startWorkspace('gw', {
-      config: `[agents.bob]\ntoq = "toq://127.0.0.1:${carol.port}/carol"\n[agents.dave]\ntoq = "toq://127.0.0.1:${dana.daemon.port}/dana"\n`,
-    });
+    dana = await startWorkspace('dana', 'a2a_enabled = true\nconnection_mode = "open"\naccept_files = true\nmax_file_size = 8\n', { handlersToml: '[[handlers]]\nname = "sink"\ncommand = "true"\n' });
+    gw = await startWorkspace('gw', `a2a_enabled = true\n[agents.bob]\ntoq = "toq://127.0.0.1:${carol.port}/carol"\n[agents.dave]\ntoq = "toq://127.0.0.1:${dana.daemon.port}/dana"\n`);
   });
   afterAll(async () => {
-    for (const d of [gw, dana]) {
-      if (d === undefined) continue;
-      await d.daemon.stop();
-      rmSync(d.dir, { recursive: true, force: true });
-    }
+    await stopWorkspaces(gw, dana);
     await carol?.close();
   });
 
@@ -120,7 +81,7 @@ describe('A2A file parts and the agent\'s file limits', () => {
     const fits = await rpc(a2a, 'SendMessage', { message: v1Message(bytes(8)), configuration: { returnImmediately: true } });
     expect(fits.body.error).toBeUndefined();
     const entry = await until(async () => (await history(dana.url)).find((m) => m.from === 'a2a-client'));
-    expect(entry.body.parts?.[1]).toMatchObject({ raw: bytes(8), filename: 'n.bin' });
+    expect(entry.body?.parts?.[1]).toMatchObject({ raw: bytes(8), filename: 'n.bin' });
   });
 
   it("toq upstream: the remote agent's card limits file parts; nothing is queued or sent for a refused one", async () => {
@@ -136,11 +97,11 @@ describe('A2A file parts and the agent\'s file limits', () => {
     expect(gw.daemon.outbox.list({ agent: 'dave' })).toEqual([]);
     expect(await taskCount(`${gw.url}/a2a/bob`)).toBe(0);
     expect(await taskCount(dave)).toBe(0);
-    expect(carolInbox).toEqual([]);
+    expect(carol.inbox).toEqual([]);
     // At the limit: the file reaches dana over toq, whole, from dave.
     const fits = await rpc(dave, 'SendMessage', { message: v1Message(bytes(8)), configuration: { returnImmediately: true } });
     expect(fits.body.error).toBeUndefined();
     const entry = await until(async () => (await history(dana.url)).find((m) => m.from === `toq://127.0.0.1:${gw.daemon.port}/dave`));
-    expect(entry.body.parts?.[1]).toMatchObject({ raw: bytes(8), filename: 'n.bin' });
+    expect(entry.body?.parts?.[1]).toMatchObject({ raw: bytes(8), filename: 'n.bin' });
   });
 });

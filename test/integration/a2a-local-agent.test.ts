@@ -2,15 +2,12 @@
 // JSON-RPC and REST, v1.0 and v0.3, against `toq up` with a2a_enabled and a shell handler that
 // answers through the reference's reply channel (POST /v1/messages with the A2A thread id).
 
-import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
-import { tmpdir } from 'node:os';
-import { join } from 'node:path';
-import pino from 'pino';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { canonicalizeAgentCard, SendMessageRequest, TaskState, type AgentCard, type Message, type StreamResponse, type Task } from '@a2a-js/sdk';
+import { canonicalizeAgentCard, TaskState, type AgentCard, type StreamResponse } from '@a2a-js/sdk';
 import { ClientFactory, ClientFactoryOptions, DefaultAgentCardResolver, JsonRpcTransportFactory, RestTransportFactory, type Client } from '@a2a-js/sdk/client';
 import { createLocalJWKSet, decodeProtectedHeader, flattenedVerify, type JSONWebKeySet } from 'jose';
-import { startDaemon, type Daemon } from '../../src/daemon/daemon.js';
+import { artifactText, asTask, legacyClientFactory, onlyVersion, request, textOf } from '../helpers/a2a-sdk-client.js';
+import { historyEntryFor, startWorkspace, stopWorkspaces, type Workspace } from '../helpers/daemons.js';
 import { until } from '../helpers/until.js';
 
 /** Replies "echo: <text>"; "ask" → input-required; "silent" → no reply at all. */
@@ -19,51 +16,13 @@ const HANDLER_JS =
   "fetch(e.TOQ_URL+'/v1/messages?wait=true',{method:'POST',headers:{'content-type':'application/json'},body:JSON.stringify({to:e.TOQ_FROM,thread_id:e.TOQ_THREAD_ID,body:b})}).then(r=>r.text()).then(console.log)}";
 const HANDLERS_TOML = `[[handlers]]\nname = "echo"\ncommand = ${JSON.stringify(`node -e "${HANDLER_JS}"`)}\n`;
 
-interface RunningDaemon {
-  readonly daemon: Daemon;
-  readonly url: string;
-  readonly dir: string;
-}
-
-async function startIn(dir: string, name: string): Promise<RunningDaemon> {
-  const daemon = await startDaemon({
-    configDir: dir,
-    log: pino({ level: process.env['TEST_LOG'] ?? 'silent' }),
-    port: 0,
-    bindAddress: '127.0.0.1',
-    overrides: { agentName: name },
-    a2aBlockingTimeoutMs: 1_500,
-  });
-  return { daemon, url: `http://127.0.0.1:${daemon.port}`, dir };
-}
-
-async function startWorkspace(name: string, files: { config?: string; handlers?: string }): Promise<RunningDaemon> {
-  const dir = mkdtempSync(join(tmpdir(), `toq-a2a-${name}-`));
-  writeFileSync(join(dir, 'config.toml'), `host = "127.0.0.1"\n${files.config ?? 'a2a_enabled = true\n'}`);
-  if (files.handlers !== undefined) writeFileSync(join(dir, 'handlers.toml'), files.handlers);
-  return startIn(dir, name);
-}
-
-const request = (text: string, extra: { taskId?: string; contextId?: string; returnImmediately?: boolean } = {}): SendMessageRequest =>
-  SendMessageRequest.fromJSON({
-    message: { messageId: `m-${Math.random()}`, role: 'ROLE_USER', parts: [{ text }], ...(extra.taskId && { taskId: extra.taskId }), ...(extra.contextId && { contextId: extra.contextId }) },
-    ...(extra.returnImmediately && { configuration: { returnImmediately: true } }),
-  });
-
-const textOf = (message: Message | undefined): string => (message?.parts ?? []).map((p) => (p.content?.$case === 'text' ? p.content.value : '')).join('');
-const artifactText = (task: Task): string => task.artifacts.flatMap((a) => a.parts).map((p) => (p.content?.$case === 'text' ? p.content.value : '')).join('');
-
-function asTask(result: Message | Task): Task {
-  if (!('status' in result)) throw new Error('expected a task, got a message');
-  return result;
-}
+const A2A_ON = 'a2a_enabled = true\n';
 
 /** The thread a task's message travelled on, read back from the local API's history. */
 async function threadOf(url: string, taskId: string): Promise<string> {
-  const history = (await (await fetch(`${url}/v1/messages/history?limit=1000`)).json()) as { messages: Array<{ thread_id: string; body: { a2a: { taskId: string } } }> };
-  const entry = history.messages.find((m) => m.body?.a2a?.taskId === taskId);
-  if (entry === undefined) throw new Error(`no history entry for task ${taskId}`);
-  return entry.thread_id;
+  const threadId = (await historyEntryFor(url, taskId))?.thread_id;
+  if (threadId === undefined) throw new Error(`no history entry for task ${taskId}`);
+  return threadId;
 }
 
 /** What a handler does to answer: POST /v1/messages with the A2A thread id, `to` as TOQ_FROM. */
@@ -72,30 +31,18 @@ async function replyOnThread(url: string, threadId: string, body: unknown): Prom
   return { status: res.status, json: (await res.json()) as Record<string, unknown> };
 }
 
-function legacyClientFactory(preferred: 'JSONRPC' | 'HTTP+JSON'): ClientFactory {
-  return new ClientFactory(
-    ClientFactoryOptions.createFrom(ClientFactoryOptions.default, {
-      transports: [new JsonRpcTransportFactory({ legacyCompat: { enabled: true } }), new RestTransportFactory({ legacyCompat: { enabled: true } })],
-      preferredTransports: [preferred],
-    }),
-  );
-}
-
-const onlyVersion = (card: AgentCard, version: string): AgentCard => ({ ...card, supportedInterfaces: card.supportedInterfaces.filter((i) => i.protocolVersion === version) });
-
 describe('A2A → local agent, one daemon with an echo handler', () => {
-  let alice: RunningDaemon;
+  let alice: Workspace;
   let client: Client;
   let card: AgentCard;
 
   beforeAll(async () => {
-    alice = await startWorkspace('alice', { handlers: HANDLERS_TOML });
+    alice = await startWorkspace('alice', A2A_ON, { handlersToml: HANDLERS_TOML });
     client = await new ClientFactory().createFromUrl(alice.url);
     card = await client.getAgentCard();
   });
   afterAll(async () => {
-    await alice.daemon.stop();
-    rmSync(alice.dir, { recursive: true, force: true });
+    await stopWorkspaces(alice);
   });
 
   it('discovers the card at both well-known paths, with the toq identity extension', async () => {
@@ -246,7 +193,7 @@ describe('A2A → local agent, one daemon with an echo handler', () => {
 
 describe('A2A → local agent, other setups', () => {
   it('no handler and no listener: the task fails at once', async () => {
-    const bob = await startWorkspace('bob', {});
+    const bob = await startWorkspace('bob', A2A_ON);
     try {
       const client = await new ClientFactory().createFromUrl(bob.url);
       const started = Date.now();
@@ -255,24 +202,22 @@ describe('A2A → local agent, other setups', () => {
       expect(task.status?.state).toBe(TaskState.TASK_STATE_FAILED);
       expect(textOf(task.status?.message)).toBe('no handler or listener for agent bob');
     } finally {
-      await bob.daemon.stop();
-      rmSync(bob.dir, { recursive: true, force: true });
+      await stopWorkspaces(bob);
     }
   });
 
   it('a2a_enabled = false: no A2A routes', async () => {
-    const off = await startWorkspace('off', { config: 'a2a_enabled = false\n' });
+    const off = await startWorkspace('off', 'a2a_enabled = false\n');
     try {
       expect((await fetch(`${off.url}/.well-known/agent-card.json`)).status).toBe(404);
       expect((await fetch(`${off.url}/a2a`, { method: 'POST', body: '{}' })).status).toBe(404);
     } finally {
-      await off.daemon.stop();
-      rmSync(off.dir, { recursive: true, force: true });
+      await stopWorkspaces(off);
     }
   });
 
   it('a2a_api_key: the card declares bearer; no key or a wrong key is 401; the right key works', async () => {
-    const carol = await startWorkspace('carol', { config: 'a2a_enabled = true\na2a_api_key = "s3cret-key"\n', handlers: HANDLERS_TOML });
+    const carol = await startWorkspace('carol', 'a2a_enabled = true\na2a_api_key = "s3cret-key"\n', { handlersToml: HANDLERS_TOML });
     try {
       const card = (await (await fetch(`${carol.url}/.well-known/agent-card.json`, { headers: { 'a2a-version': '1.0' } })).json()) as Record<string, unknown>;
       expect(card['securityRequirements']).toEqual([{ schemes: { bearer: {} } }]);
@@ -292,20 +237,19 @@ describe('A2A → local agent, other setups', () => {
       const client = await factory.createFromUrl(carol.url);
       expect(artifactText(asTask(await client.sendMessage(request('with key'))))).toBe('echo: with key');
     } finally {
-      await carol.daemon.stop();
-      rmSync(carol.dir, { recursive: true, force: true });
+      await stopWorkspaces(carol);
     }
   });
 
   it('restart mid-task: the task and its thread survive, and a reply after the restart completes it', async () => {
-    let dave = await startWorkspace('dave', { handlers: HANDLERS_TOML });
+    let dave = await startWorkspace('dave', A2A_ON, { handlersToml: HANDLERS_TOML });
     try {
       let client = await new ClientFactory().createFromUrl(dave.url);
       const task = asTask(await client.sendMessage(request('silent', { returnImmediately: true })));
       const threadId = await threadOf(dave.url, task.id);
       await dave.daemon.stop();
 
-      dave = await startIn(dave.dir, 'dave');
+      dave = await startWorkspace('dave', A2A_ON, { dir: dave.dir });
       client = await new ClientFactory().createFromUrl(dave.url);
       expect((await client.getTask({ tenant: '', id: task.id })).status?.state).toBe(TaskState.TASK_STATE_WORKING);
       const reply = await replyOnThread(dave.url, threadId, { text: 'back again' });
@@ -314,8 +258,7 @@ describe('A2A → local agent, other setups', () => {
       expect(done.status?.state).toBe(TaskState.TASK_STATE_COMPLETED);
       expect(artifactText(done)).toBe('back again');
     } finally {
-      await dave.daemon.stop();
-      rmSync(dave.dir, { recursive: true, force: true });
+      await stopWorkspaces(dave);
     }
   });
 });

@@ -5,20 +5,16 @@
 // A2A caller (@a2a-js/sdk client, v1.0; a raw v0.3 JSON-RPC read) sees the task FAILED with the
 // text. duplicate_message after the ack, and any error after the task ended, change nothing.
 
-import { Writable } from 'node:stream';
-import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
-import { tmpdir } from 'node:os';
-import { join } from 'node:path';
-import pino from 'pino';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { SendMessageRequest, TaskState, type Message, type Task } from '@a2a-js/sdk';
+import { SendMessageRequest, TaskState, type Task } from '@a2a-js/sdk';
 import { ClientFactory, type Client } from '@a2a-js/sdk/client';
-import { startDaemon, type Daemon } from '../../src/daemon/daemon.js';
-import { startGateway, type Gateway } from '../../src/daemon/gateway.js';
-import { generateIdentity } from '../../src/protocol/ed25519.js';
+import type { Daemon } from '../../src/daemon/daemon.js';
 import type { Envelope } from '../../src/protocol/envelope.js';
 import type { ToqSession } from '../../src/transport/toq-session.js';
-import { testCertificate } from '../helpers/certs.js';
+import { asTask, request as a2aRequest, taskInState, textOf } from '../helpers/a2a-sdk-client.js';
+import { capturedLog } from '../helpers/captured-log.js';
+import { startWorkspace, stopWorkspaces, type Workspace } from '../helpers/daemons.js';
+import { startTestGateway, type TestGateway } from '../helpers/gateways.js';
 import { until } from '../helpers/until.js';
 
 /** What carol received: each message with the session it came on. */
@@ -31,15 +27,8 @@ const received: Received[] = [];
 /** gw's log lines, to see when it has handled a notice that changes nothing visible. */
 const gwLog: Array<Record<string, unknown>> = [];
 
-const textOf = (message: Message | undefined): string => (message?.parts ?? []).map((p) => (p.content?.$case === 'text' ? p.content.value : '')).join('');
-
-const request = (text: string): SendMessageRequest =>
-  SendMessageRequest.fromJSON({ message: { messageId: `m-${Math.random()}`, role: 'ROLE_USER', parts: [{ text }] }, configuration: { returnImmediately: true } });
-
-function asTask(result: Message | Task): Task {
-  if (!('status' in result)) throw new Error('expected a task, got a message');
-  return result;
-}
+/** Every send here returns at once; the tests wait for the task's state themselves. */
+const request = (text: string): SendMessageRequest => a2aRequest(text, { returnImmediately: true });
 
 /** The message.send carol got for this task (its body keeps the A2A ids). */
 function receivedFor(taskId: string): Received | undefined {
@@ -47,23 +36,17 @@ function receivedFor(taskId: string): Received | undefined {
 }
 
 describe('A2A → toq upstream: a system.error after the ack', () => {
-  let carol: Gateway;
+  let carol: TestGateway;
+  let workspace: Workspace;
   let gw: Daemon;
-  let dir: string;
   let url: string;
   let client: Client;
   let carolAddress: string;
   let bobAddress: string;
 
   beforeAll(async () => {
-    carol = await startGateway({
-      port: 0,
-      bindAddress: '127.0.0.1',
+    carol = await startTestGateway('carol', {
       host: '127.0.0.1',
-      connectionMode: 'open',
-      certificate: testCertificate(),
-      agents: [{ name: 'carol', identity: generateIdentity() }],
-      log: pino({ level: process.env['TEST_LOG'] ?? 'silent' }),
       onMessage: (envelope, session) => {
         received.push({ envelope, session });
         // Acked as soon as this returns; the error follows the ack on the same session.
@@ -73,24 +56,16 @@ describe('A2A → toq upstream: a system.error after the ack', () => {
       },
     });
     carolAddress = `toq://127.0.0.1:${carol.port}/carol`;
-    const capture = new Writable({
-      write(chunk: Buffer, _encoding, callback) {
-        for (const line of chunk.toString('utf8').split('\n')) if (line.trim() !== '') gwLog.push(JSON.parse(line) as Record<string, unknown>);
-        callback();
-      },
-    });
-    dir = mkdtempSync(join(tmpdir(), 'toq-up-errors-'));
     // Approval mode (the default): carol is heard only on the threads bob opened with her.
-    writeFileSync(join(dir, 'config.toml'), `host = "127.0.0.1"\na2a_enabled = true\n[agents.bob]\ntoq = "${carolAddress}"\n`);
-    gw = await startDaemon({ configDir: dir, log: pino({ level: 'info' }, capture), port: 0, bindAddress: '127.0.0.1', overrides: { agentName: 'gw' }, a2aBlockingTimeoutMs: 1_500 });
-    url = `http://127.0.0.1:${gw.port}`;
+    workspace = await startWorkspace('gw', `a2a_enabled = true\n[agents.bob]\ntoq = "${carolAddress}"\n`, { log: capturedLog(gwLog) });
+    gw = workspace.daemon;
+    url = workspace.url;
     bobAddress = `toq://127.0.0.1:${gw.port}/bob`;
     client = await new ClientFactory().createFromUrl(`${url}/a2a/bob/`);
   });
   afterAll(async () => {
-    await gw?.stop();
+    await stopWorkspaces(workspace);
     await carol?.close();
-    if (dir !== undefined) rmSync(dir, { recursive: true, force: true });
   });
 
   /** Sends `text` to bob; resolves once carol has it and gw's outbox counts it delivered (acked). */
@@ -102,11 +77,7 @@ describe('A2A → toq upstream: a system.error after the ack', () => {
   }
 
   const stateOf = async (taskId: string): Promise<Task> => client.getTask({ tenant: '', id: taskId });
-  const failedTask = (taskId: string): Promise<Task> =>
-    until(async () => {
-      const task = await stateOf(taskId);
-      return task.status?.state === TaskState.TASK_STATE_FAILED ? task : undefined;
-    });
+  const failedTask = (taskId: string): Promise<Task> => taskInState(client, taskId, TaskState.TASK_STATE_FAILED);
   const loggedAbout = (related: string, msg: string): Promise<Record<string, unknown>> => until(() => gwLog.find((l) => l['related'] === related && l['msg'] === msg));
 
   it('a peer that acks, then sends system.error on the same session: the task fails with the error text', async () => {
@@ -141,17 +112,14 @@ describe('A2A → toq upstream: a system.error after the ack', () => {
     await loggedAbout(got.envelope.id, 'toq upstream: system.error counts as delivered');
     expect((await stateOf(task.id)).status?.state).toBe(TaskState.TASK_STATE_WORKING);
     await carol.send(bobAddress, { type: 'message.send', thread_id: got.envelope.thread_id!, reply_to: got.envelope.id, body: { text: 'carol: once is enough' } });
-    const done = await until(async () => {
-      const t = await stateOf(task.id);
-      return t.status?.state === TaskState.TASK_STATE_COMPLETED ? t : undefined;
-    });
+    const done = await taskInState(client, task.id, TaskState.TASK_STATE_COMPLETED);
     expect(textOf(done.status?.message)).toBe('carol: once is enough');
   });
 
   it('a system.error after the task completed is ignored: the task stays completed', async () => {
     const { task, got } = await sendAndAck('answer, then complain');
     await carol.send(bobAddress, { type: 'message.send', thread_id: got.envelope.thread_id!, reply_to: got.envelope.id, body: { text: 'carol: done' } });
-    await until(async () => ((await stateOf(task.id)).status?.state === TaskState.TASK_STATE_COMPLETED ? true : undefined));
+    await taskInState(client, task.id, TaskState.TASK_STATE_COMPLETED);
     await got.session.send({ type: 'system.error', body: { code: 'agent_unavailable', message: 'too late', related_id: got.envelope.id } });
     await loggedAbout(got.envelope.id, 'toq upstream: system.error for no waiting task ignored');
     const after = await stateOf(task.id);
@@ -161,16 +129,8 @@ describe('A2A → toq upstream: a system.error after the ack', () => {
 
   it('an approved agent other than the remote one can neither answer nor fail the task', async () => {
     const { task, got } = await sendAndAck('only carol may answer');
-    const malloryIdentity = generateIdentity();
-    const mallory = await startGateway({
-      port: 0,
-      bindAddress: '127.0.0.1',
-      host: '127.0.0.1',
-      connectionMode: 'open',
-      certificate: testCertificate(),
-      agents: [{ name: 'mallory', identity: malloryIdentity }],
-      log: pino({ level: 'silent' }),
-    });
+    const mallory = await startTestGateway('mallory', { host: '127.0.0.1' });
+    const malloryIdentity = mallory.agents[0]!.identity;
     try {
       const malloryAddress = `toq://127.0.0.1:${mallory.port}/mallory`;
       // Let her in: the policy admits her, the bridge still must not take her word for carol's.
@@ -182,10 +142,7 @@ describe('A2A → toq upstream: a system.error after the ack', () => {
       expect((await stateOf(task.id)).status?.state).toBe(TaskState.TASK_STATE_WORKING);
       // carol's own answer still completes it.
       await carol.send(bobAddress, { type: 'message.send', thread_id: got.envelope.thread_id!, reply_to: got.envelope.id, body: { text: 'carol: here I am' } });
-      const done = await until(async () => {
-        const t = await stateOf(task.id);
-        return t.status?.state === TaskState.TASK_STATE_COMPLETED ? t : undefined;
-      });
+      const done = await taskInState(client, task.id, TaskState.TASK_STATE_COMPLETED);
       expect(textOf(done.status?.message)).toBe('carol: here I am');
     } finally {
       await mallory.close();

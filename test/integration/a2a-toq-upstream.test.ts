@@ -3,15 +3,12 @@
 // carol answers through a shell handler (reply channel, or a local-API stream). The
 // @a2a-js/sdk client (v1.0 and v0.3) talks to gw1 only; everything reaches carol over toq.
 
-import { Writable } from 'node:stream';
-import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
-import { tmpdir } from 'node:os';
-import { join } from 'node:path';
-import pino from 'pino';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { SendMessageRequest, TaskState, type AgentCard, type Message, type StreamResponse, type Task } from '@a2a-js/sdk';
-import { ClientFactory, ClientFactoryOptions, JsonRpcTransportFactory, RestTransportFactory, type Client } from '@a2a-js/sdk/client';
-import { startDaemon, type Daemon } from '../../src/daemon/daemon.js';
+import { TaskState, type AgentCard, type Message, type StreamResponse, type Task } from '@a2a-js/sdk';
+import { ClientFactory, type Client } from '@a2a-js/sdk/client';
+import { artifactText, asTask, legacyClientFactory, onlyVersion, request, taskInState, textOf } from '../helpers/a2a-sdk-client.js';
+import { capturedLog } from '../helpers/captured-log.js';
+import { historyEntryFor, startWorkspace, stopWorkspaces, type Workspace } from '../helpers/daemons.js';
 import { until } from '../helpers/until.js';
 
 /** "silent" → no answer; "stream" → a local-API stream a, b, then end c; else "carol: <text>". */
@@ -22,80 +19,30 @@ const HANDLER_JS =
   "console.log(JSON.stringify(await j('/v1/messages?wait=true',{to:e.TOQ_FROM,thread_id:e.TOQ_THREAD_ID,body:{text:'carol: '+t}})))})()";
 const HANDLERS_TOML = `[[handlers]]\nname = "carol"\nfilter_type = ["message.send"]\ncommand = ${JSON.stringify(`node -e "${HANDLER_JS}"`)}\n`;
 
-interface RunningDaemon {
-  readonly daemon: Daemon;
-  readonly url: string;
-  readonly dir: string;
-}
-
 /** gw2's log lines, to see what its toq sessions received (message.cancel is logged, not delivered). */
 const gw2Log: Array<Record<string, unknown>> = [];
 
-async function startWorkspace(name: string, files: { config: string; handlers?: string }, log = pino({ level: process.env['TEST_LOG'] ?? 'silent' })): Promise<RunningDaemon> {
-  const dir = mkdtempSync(join(tmpdir(), `toq-up-${name}-`));
-  writeFileSync(join(dir, 'config.toml'), `host = "127.0.0.1"\n${files.config}`);
-  if (files.handlers !== undefined) writeFileSync(join(dir, 'handlers.toml'), files.handlers);
-  const daemon = await startDaemon({ configDir: dir, log, port: 0, bindAddress: '127.0.0.1', overrides: { agentName: name }, a2aBlockingTimeoutMs: 1_500, outboxBackoffMs: [50, 100, 200] });
-  return { daemon, url: `http://127.0.0.1:${daemon.port}`, dir };
-}
-
-const request = (text: string, extra: { taskId?: string; contextId?: string; returnImmediately?: boolean } = {}): SendMessageRequest =>
-  SendMessageRequest.fromJSON({
-    message: { messageId: `m-${Math.random()}`, role: 'ROLE_USER', parts: [{ text }], ...(extra.taskId && { taskId: extra.taskId }), ...(extra.contextId && { contextId: extra.contextId }) },
-    ...(extra.returnImmediately && { configuration: { returnImmediately: true } }),
-  });
-
-const textOf = (message: Message | undefined): string => (message?.parts ?? []).map((p) => (p.content?.$case === 'text' ? p.content.value : '')).join('');
-const artifactText = (task: Task): string => task.artifacts.flatMap((a) => a.parts).map((p) => (p.content?.$case === 'text' ? p.content.value : '')).join('');
-
-function asTask(result: Message | Task): Task {
-  if (!('status' in result)) throw new Error('expected a task, got a message');
-  return result;
-}
-
-/** carol's history entry for a task (the body keeps the A2A ids). */
-async function carolEntry(url: string, taskId: string): Promise<Record<string, unknown> | undefined> {
-  const history = (await (await fetch(`${url}/v1/messages/history?limit=1000`)).json()) as { messages: Array<Record<string, unknown>> };
-  return history.messages.find((m) => (m['body'] as { a2a?: { taskId?: string } } | undefined)?.a2a?.taskId === taskId);
-}
-
-function legacyClientFactory(preferred: 'JSONRPC' | 'HTTP+JSON'): ClientFactory {
-  return new ClientFactory(
-    ClientFactoryOptions.createFrom(ClientFactoryOptions.default, {
-      transports: [new JsonRpcTransportFactory({ legacyCompat: { enabled: true } }), new RestTransportFactory({ legacyCompat: { enabled: true } })],
-      preferredTransports: [preferred],
-    }),
-  );
-}
-
-const onlyVersion = (card: AgentCard, version: string): AgentCard => ({ ...card, supportedInterfaces: card.supportedInterfaces.filter((i) => i.protocolVersion === version) });
+/** Outbox retries after 50, 100, 200 ms (the default starts at 1 s), so retries fit in outbox_ttl = 1 s. */
+const OUTBOX_BACKOFF_MS = [50, 100, 200];
 
 describe('A2A → toq upstream agent bob (gw1) → carol (gw2) over toq', () => {
-  let gw1: RunningDaemon;
-  let gw2: RunningDaemon;
+  let gw1: Workspace;
+  let gw2: Workspace;
   let client: Client;
   let card: AgentCard;
 
   beforeAll(async () => {
-    const capture = new Writable({
-      write(chunk: Buffer, _encoding, callback) {
-        for (const line of chunk.toString('utf8').split('\n')) if (line.trim() !== '') gw2Log.push(JSON.parse(line) as Record<string, unknown>);
-        callback();
-      },
-    });
-    gw2 = await startWorkspace('carol', { config: 'connection_mode = "open"\n', handlers: HANDLERS_TOML }, pino({ level: 'info' }, capture));
-    gw1 = await startWorkspace('gw', {
-      config: `a2a_enabled = true\na2a_default_agent = "bob"\noutbox_ttl = 1\n[agents.bob]\ntoq = "toq://127.0.0.1:${gw2.daemon.port}/carol"\n[agents.ghost]\ntoq = "toq://127.0.0.1:1/nobody"\n`,
-    });
+    gw2 = await startWorkspace('carol', 'connection_mode = "open"\n', { handlersToml: HANDLERS_TOML, log: capturedLog(gw2Log), outboxBackoffMs: OUTBOX_BACKOFF_MS });
+    gw1 = await startWorkspace(
+      'gw',
+      `a2a_enabled = true\na2a_default_agent = "bob"\noutbox_ttl = 1\n[agents.bob]\ntoq = "toq://127.0.0.1:${gw2.daemon.port}/carol"\n[agents.ghost]\ntoq = "toq://127.0.0.1:1/nobody"\n`,
+      { outboxBackoffMs: OUTBOX_BACKOFF_MS },
+    );
     client = await new ClientFactory().createFromUrl(`${gw1.url}/a2a/bob/`);
     card = await client.getAgentCard();
   });
   afterAll(async () => {
-    for (const gw of [gw1, gw2]) {
-      if (gw === undefined) continue;
-      await gw.daemon.stop();
-      rmSync(gw.dir, { recursive: true, force: true });
-    }
+    await stopWorkspaces(gw1, gw2);
   });
 
   it("bob's card at /a2a/bob names bob's toq address and key, and the /a2a/bob endpoints", async () => {
@@ -129,7 +76,7 @@ describe('A2A → toq upstream agent bob (gw1) → carol (gw2) over toq', () => 
     expect(task.status?.state).toBe(TaskState.TASK_STATE_COMPLETED);
     expect(artifactText(task)).toBe('carol: hi');
     expect(textOf(task.status?.message)).toBe('carol: hi');
-    const entry = await carolEntry(gw2.url, task.id);
+    const entry = await historyEntryFor(gw2.url, task.id);
     expect(entry).toMatchObject({ type: 'message.send', from: `toq://127.0.0.1:${gw1.daemon.port}/bob`, body: { text: 'hi', parts: [{ text: 'hi' }], a2a: { taskId: task.id, contextId: task.contextId } } });
     expect(entry?.['thread_id']).toMatch(/^[0-9a-f]{8}-[0-9a-f]{4}-8/);
     // Measured round trip (client → gw1 → toq → gw2 → node handler → toq → gw1 → client).
@@ -141,7 +88,7 @@ describe('A2A → toq upstream agent bob (gw1) → carol (gw2) over toq', () => 
     const second = asTask(await client.sendMessage(request('two', { contextId: first.contextId })));
     expect(second.id).not.toBe(first.id);
     expect(artifactText(second)).toBe('carol: two');
-    const threadOf = async (task: Task) => (await carolEntry(gw2.url, task.id))?.['thread_id'];
+    const threadOf = async (task: Task) => (await historyEntryFor(gw2.url, task.id))?.['thread_id'];
     expect(await threadOf(second)).toBe(await threadOf(first));
     const other = asTask(await client.sendMessage(request('three')));
     expect(await threadOf(other)).not.toBe(await threadOf(first));
@@ -173,7 +120,7 @@ describe('A2A → toq upstream agent bob (gw1) → carol (gw2) over toq', () => 
   it('no answer: a blocking send returns working after blocking_timeout; CancelTask → canceled at once and carol gets message.cancel', async () => {
     const task = asTask(await client.sendMessage(request('silent')));
     expect(task.status?.state).toBe(TaskState.TASK_STATE_WORKING);
-    const entry = await until(() => carolEntry(gw2.url, task.id));
+    const entry = await until(() => historyEntryFor(gw2.url, task.id));
     const canceled = await client.cancelTask({ tenant: '', id: task.id, metadata: undefined });
     expect(canceled.status?.state).toBe(TaskState.TASK_STATE_CANCELED);
     const seen = await until(() => gw2Log.find((l) => l['type'] === 'message.cancel'));
@@ -196,10 +143,7 @@ describe('A2A → toq upstream agent bob (gw1) → carol (gw2) over toq', () => 
   it('an unreachable toq agent: the task fails once outbox_ttl runs out, saying unreachable', async () => {
     const ghost = await new ClientFactory().createFromUrl(`${gw1.url}/a2a/ghost/`);
     const task = asTask(await ghost.sendMessage(request('anyone?', { returnImmediately: true })));
-    const failed = await until(async () => {
-      const t = await ghost.getTask({ tenant: '', id: task.id });
-      return t.status?.state === TaskState.TASK_STATE_FAILED ? t : undefined;
-    });
+    const failed = await taskInState(ghost, task.id, TaskState.TASK_STATE_FAILED);
     expect(textOf(failed.status?.message)).toMatch(/toq:\/\/127\.0\.0\.1:1\/nobody unreachable/);
   });
 });
