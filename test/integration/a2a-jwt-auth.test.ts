@@ -9,8 +9,7 @@ import { createServer, type Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { Writable } from 'node:stream';
-import pino from 'pino';
+import type pino from 'pino';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { SendMessageRequest, type Message, type Task } from '@a2a-js/sdk';
 import { ClientFactory, ClientFactoryOptions, type BeforeArgs, type CallInterceptor, type Client } from '@a2a-js/sdk/client';
@@ -18,6 +17,7 @@ import { TaskNotFoundError } from '@a2a-js/sdk/errors';
 import { exportJWK, generateKeyPair, SignJWT, type CryptoKey, type JWK } from 'jose';
 import { createJwtVerifier } from '../../src/a2a/jwt-auth.js';
 import { startDaemon, type Daemon } from '../../src/daemon/daemon.js';
+import { capturedLog } from '../helpers/captured-log.js';
 
 const AUDIENCE = 'toq-gateway-test';
 const API_KEY = 'the-api-key-0123456789';
@@ -71,27 +71,6 @@ function sign(key: SigningKey, issuer: string, claims: Record<string, unknown> =
 }
 
 const b64url = (value: unknown): string => Buffer.from(JSON.stringify(value)).toString('base64url');
-
-/** Log lines at warn and above, parsed. */
-function captureLog(): { log: pino.Logger; lines: Array<Record<string, unknown>>; text: () => string } {
-  const chunks: string[] = [];
-  const stream = new Writable({
-    write(chunk: Buffer, _encoding, done) {
-      chunks.push(chunk.toString('utf8'));
-      done();
-    },
-  });
-  const lines: Array<Record<string, unknown>> = [];
-  const log = pino({ level: 'warn' }, stream);
-  return {
-    log,
-    lines,
-    text: () => {
-      lines.splice(0, lines.length, ...chunks.join('').split('\n').filter((l) => l !== '').map((l) => JSON.parse(l) as Record<string, unknown>));
-      return chunks.join('');
-    },
-  };
-}
 
 const request = (text: string, extra: { returnImmediately?: boolean } = {}): SendMessageRequest =>
   SendMessageRequest.fromJSON({
@@ -149,7 +128,8 @@ async function stopWorkspace(ws: Workspace | undefined): Promise<void> {
 
 describe('A2A JWT auth: daemon with a2a_api_key and a2a_jwt_* (issuer up)', () => {
   const issuer = new FakeIssuer();
-  const logs = captureLog();
+  // Warn and above: the refusals and the JWKS notice, not every request.
+  const logLines: Array<Record<string, unknown>> = [];
   let ws: Workspace;
   let rsa: SigningKey;
   let ec: SigningKey;
@@ -164,7 +144,7 @@ describe('A2A JWT auth: daemon with a2a_api_key and a2a_jwt_* (issuer up)', () =
     ws = await startWorkspace(
       'jwt',
       `a2a_api_key = "${API_KEY}"\na2a_jwt_issuer = "${iss}"\na2a_jwt_audience = "${AUDIENCE}"\na2a_jwt_jwks_url = "${iss}/jwks.json"\n[agents.bob]\ntoq = "toq://127.0.0.1:1/nobody"\n`,
-      logs.log,
+      capturedLog(logLines, 'warn'),
     );
   });
   afterAll(async () => {
@@ -225,8 +205,9 @@ describe('A2A JWT auth: daemon with a2a_api_key and a2a_jwt_* (issuer up)', () =
     expect(none.status).toBe(401);
     expect(none.headers.get('www-authenticate')).toBe('Bearer');
     // The log says why, without the token.
-    const text = logs.text();
-    const reasons = logs.lines.filter((l) => l['msg'] === 'A2A caller refused').map((l) => l['reason']);
+    // Written back as JSON: a token the daemon logged would be in it unchanged (base64url needs no escaping).
+    const text = logLines.map((l) => JSON.stringify(l)).join('\n');
+    const reasons = logLines.filter((l) => l['msg'] === 'A2A caller refused').map((l) => l['reason']);
     for (const reason of ['expired', 'not yet valid', 'wrong issuer', 'wrong audience', 'unknown kid', 'bad signature', 'algorithm not allowed', 'neither an API key nor a JWT', 'malformed']) expect(reasons).toContain(reason);
     for (const [, token] of bad) if (token.length > 20) expect(text).not.toContain(token);
   });
@@ -271,7 +252,7 @@ describe('A2A JWT auth: daemon with a2a_api_key and a2a_jwt_* (issuer up)', () =
 });
 
 describe('A2A JWT auth: JWKS unreachable', () => {
-  const logs = captureLog();
+  const logLines: Array<Record<string, unknown>> = [];
   let ws: Workspace | undefined;
   let key: SigningKey;
   let deadOrigin: string;
@@ -283,7 +264,7 @@ describe('A2A JWT auth: JWKS unreachable', () => {
     await probe.listen();
     deadOrigin = probe.origin;
     await probe.close();
-    ws = await startWorkspace('down', `a2a_api_key = "${API_KEY}"\na2a_jwt_issuer = "${deadOrigin}"\na2a_jwt_audience = "${AUDIENCE}"\na2a_jwt_jwks_url = "${deadOrigin}/jwks.json"\n`, logs.log);
+    ws = await startWorkspace('down', `a2a_api_key = "${API_KEY}"\na2a_jwt_issuer = "${deadOrigin}"\na2a_jwt_audience = "${AUDIENCE}"\na2a_jwt_jwks_url = "${deadOrigin}/jwks.json"\n`, capturedLog(logLines, 'warn'));
   });
   afterAll(async () => {
     await stopWorkspace(ws);
@@ -301,8 +282,7 @@ describe('A2A JWT auth: JWKS unreachable', () => {
     expect((await rawSend(ws!.url, `Bearer ${API_KEY}`)).status).toBe(200);
     expect((await rawSend(ws!.url, 'Bearer not-a-jwt')).status).toBe(401);
     expect((await fetch(`${ws!.url}/.well-known/agent-card.json`)).status).toBe(200);
-    logs.text();
-    expect(logs.lines.some((l) => l['msg'] === 'A2A caller not judged: JWKS unavailable' && l['reason'] === 'JWKS unreachable')).toBe(true);
+    expect(logLines.some((l) => l['msg'] === 'A2A caller not judged: JWKS unavailable' && l['reason'] === 'JWKS unreachable')).toBe(true);
   });
 });
 

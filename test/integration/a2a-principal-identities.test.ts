@@ -7,11 +7,11 @@
 // hosted identity, and a reply after gw1 restarts still completes its task.
 
 import { rmSync } from 'node:fs';
-import { Writable } from 'node:stream';
-import pino from 'pino';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { TaskState, type Task } from '@a2a-js/sdk';
 import type { Client } from '@a2a-js/sdk/client';
+import { taskInState } from '../helpers/a2a-sdk-client.js';
+import { capturedLog } from '../helpers/captured-log.js';
 import { TestJwtIssuer } from '../helpers/jwt-issuer.js';
 import { artifactText, asTask, clientFor, history, remoteEntry, request, startWorkspace, type Workspace } from '../helpers/principal-workspaces.js';
 import { until } from '../helpers/until.js';
@@ -19,13 +19,6 @@ import { until } from '../helpers/until.js';
 const AUDIENCE = 'toq-principal-identities-test';
 const API_KEY = 'principal-identities-key-0123456789';
 const DERIVED_NAME = /^a2a-[a-z2-7]{16}$/;
-
-async function taskIn(client: Client, id: string, state: TaskState): Promise<Task> {
-  return until(async () => {
-    const task = await client.getTask({ tenant: '', id });
-    return task.status?.state === state ? task : undefined;
-  });
-}
 
 /** The agent name of a toq address (what follows the last '/'). */
 const nameOf = (address: string): string => address.slice(address.lastIndexOf('/') + 1);
@@ -46,13 +39,7 @@ describe('a2a_principal_identities: each authenticated A2A principal speaks with
   beforeAll(async () => {
     issuer = await TestJwtIssuer.start();
     tokens = { alice: await token('alice'), zoe: await token('zoe') };
-    const capture = new Writable({
-      write(chunk: Buffer, _encoding, callback) {
-        for (const line of chunk.toString('utf8').split('\n')) if (line.trim() !== '') gw2Log.push(JSON.parse(line) as Record<string, unknown>);
-        callback();
-      },
-    });
-    gw2 = await startWorkspace('carol', 'connection_mode = "open"\n', { handlers: true, log: pino({ level: 'info' }, capture) });
+    gw2 = await startWorkspace('carol', 'connection_mode = "open"\n', { handlers: true, log: capturedLog(gw2Log) });
     gw3 = await startWorkspace('dave', 'connection_mode = "approval"\n', { handlers: true });
     gw1Config =
       `a2a_enabled = true\na2a_principal_identities = true\na2a_api_key = "${API_KEY}"\n` +
@@ -140,6 +127,7 @@ describe('a2a_principal_identities: each authenticated A2A principal speaks with
       const queued = ((await (await fetch(`${gw1.url}/v1/outbox?status=queued`)).json()) as { entries: Array<{ id: string }> }).entries;
       for (const entry of queued) await fetch(`${gw1.url}/v1/outbox/${entry.id}/retry`, { method: 'POST' });
     };
+    // Not taskInState: every poll also nudges gw1's outbox, so the queued sends go out now.
     const settled = async (client: Client, id: string, state: TaskState): Promise<Task> =>
       until(async () => {
         await nudge();
@@ -171,7 +159,7 @@ describe('a2a_principal_identities: each authenticated A2A principal speaks with
     });
     expect(reply.ok).toBe(true);
     const after = await clientFor(bobUrl(), tokens.alice);
-    expect(artifactText(await taskIn(after, task.id, TaskState.TASK_STATE_COMPLETED))).toBe('late answer');
+    expect(artifactText(await taskInState(after, task.id, TaskState.TASK_STATE_COMPLETED))).toBe('late answer');
 
     // Derived again from the same master secret: the same principal keeps its address.
     const next = asTask(await after.sendMessage(request('after restart')));

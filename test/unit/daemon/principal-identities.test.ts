@@ -6,15 +6,14 @@
 import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { Writable } from 'node:stream';
 import Database from 'better-sqlite3';
-import pino from 'pino';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { loadConfig } from '../../../src/config/load-config.js';
 import { DERIVED_IDENTITY_CAP, EVICTION_SCAN_LIMIT, PrincipalIdentities } from '../../../src/daemon/principal-identities.js';
 import { HostedAgents } from '../../../src/daemon/hosted-agents.js';
 import { principalIdentityName } from '../../../src/gateway/principal-identity.js';
 import { UpstreamTaskStore } from '../../../src/gateway/toq-upstream-task-store.js';
+import { capturedLog } from '../../helpers/captured-log.js';
 
 const AGENT = 'bob';
 const CONFIG = `[agents.${AGENT}]\ntoq = "toq://127.0.0.1:9/carol"\n`;
@@ -27,7 +26,7 @@ describe('PrincipalIdentities: at most `cap` derived identities hosted at once',
   let db: Database.Database;
   let tasks: UpstreamTaskStore;
   let hosted: HostedAgents;
-  let warnings: string[];
+  let logged: Array<Record<string, unknown>>;
   let lookups: number;
 
   beforeEach(() => {
@@ -36,7 +35,7 @@ describe('PrincipalIdentities: at most `cap` derived identities hosted at once',
     db.pragma('journal_mode = WAL');
     tasks = new UpstreamTaskStore(db);
     hosted = new HostedAgents(loadConfig(CONFIG), dir);
-    warnings = [];
+    logged = [];
     lookups = 0;
   });
   afterEach(() => {
@@ -44,22 +43,15 @@ describe('PrincipalIdentities: at most `cap` derived identities hosted at once',
     rmSync(dir, { recursive: true, force: true });
   });
 
+  /** The messages logged at warn (pino level 40), in order. */
+  const warnings = (): string[] => logged.filter((l) => l['level'] === 40).map((l) => String(l['msg']));
+
   function registry(cap: number): PrincipalIdentities {
-    const capture = new Writable({
-      write(chunk: Buffer, _encoding, callback) {
-        for (const line of chunk.toString('utf8').split('\n')) {
-          if (line.trim() === '') continue;
-          const entry = JSON.parse(line) as { level: number; msg: string };
-          if (entry.level === 40) warnings.push(entry.msg);
-        }
-        callback();
-      },
-    });
     const hasOpenTurn = (name: string): boolean => {
       lookups++;
       return tasks.hasOpenTurnFrom(name);
     };
-    return new PrincipalIdentities({ configDir: dir, localAgentName: 'gw', cap }, { hosted, log: pino({ level: 'warn' }, capture), hasOpenTurn });
+    return new PrincipalIdentities({ configDir: dir, localAgentName: 'gw', cap }, { hosted, log: capturedLog(logged, 'warn'), hasOpenTurn });
   }
 
   /** A turn sent by principal `p`'s identity, waiting for a reply (as the toq-upstream bridge opens it). */
@@ -89,7 +81,7 @@ describe('PrincipalIdentities: at most `cap` derived identities hosted at once',
     expect(identities.register(AGENT, 'alice')).toBe(nameOf('alice'));
     expect(hosted.hostOf(nameOf('alice'))).toBe(AGENT);
     expect(hostedNames(identities)).toEqual([nameOf('max'), nameOf('alice')]);
-    expect(warnings).toEqual([]);
+    expect(warnings()).toEqual([]);
   });
 
   it('a call (a repeated register) makes an identity the most recently used', () => {
@@ -117,7 +109,7 @@ describe('PrincipalIdentities: at most `cap` derived identities hosted at once',
     identities.register(AGENT, 'ben');
     expect(hostedNames(identities).sort()).toEqual([nameOf('ann'), nameOf('ben')].sort());
     expect(hosted.hostOf(nameOf('alice'))).toBe(nameOf('alice'));
-    expect(warnings).toEqual([]);
+    expect(warnings()).toEqual([]);
   });
 
   it('when every identity waits for a reply the cap gives way, with one warning per crossing', () => {
@@ -128,13 +120,13 @@ describe('PrincipalIdentities: at most `cap` derived identities hosted at once',
     }
     identities.register(AGENT, 'max');
     expect(identities.size).toBe(3);
-    expect(warnings).toHaveLength(1);
-    expect(warnings[0]).toMatch(/over the cap/);
+    expect(warnings()).toHaveLength(1);
+    expect(warnings()[0]).toMatch(/over the cap/);
     // max has no open turn: the next registration evicts it, and stays over the cap without a new warning.
     identities.register(AGENT, 'ann');
     expect(identities.size).toBe(3);
     expect(hostedNames(identities)).not.toContain(nameOf('max'));
-    expect(warnings).toHaveLength(1);
+    expect(warnings()).toHaveLength(1);
 
     // The turns end: the next registration gets back under the cap ...
     closeTurn('alice');
@@ -146,7 +138,7 @@ describe('PrincipalIdentities: at most `cap` derived identities hosted at once',
     openTurn('ben');
     identities.register(AGENT, 'cid');
     expect(identities.size).toBe(3);
-    expect(warnings).toHaveLength(2);
+    expect(warnings()).toHaveLength(2);
   });
 
   it(`looks at no more than EVICTION_SCAN_LIMIT (${EVICTION_SCAN_LIMIT}) identities per registration`, () => {
@@ -167,7 +159,7 @@ describe('PrincipalIdentities: at most `cap` derived identities hosted at once',
     const senders = ['alice', 'zoe', 'max'].map((p) => ({ agent: AGENT, owner: p, sender: nameOf(p) }));
     identities.recover(senders);
     expect(hostedNames(identities)).toEqual(senders.map((s) => s.sender));
-    expect(warnings.filter((w) => /over the cap/.test(w))).toHaveLength(1);
+    expect(warnings().filter((w) => /over the cap/.test(w))).toHaveLength(1);
   });
 });
 
