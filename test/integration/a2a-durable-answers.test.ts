@@ -16,6 +16,7 @@ import { AgentCallContext, PrincipalUser } from '../../src/a2a/call-context.js';
 import { GuardedPushNotificationSender, withPushNotifications } from '../../src/a2a/push-notifications.js';
 import { createA2aRequestHandler } from '../../src/a2a/request-handler.js';
 import { openA2aTaskDatabase, type A2aTaskDatabase } from '../../src/a2a/sql-task-store.js';
+import { HeldFlush } from '../helpers/held-flush.js';
 import { closeServer, listenOnLoopback } from '../helpers/ports.js';
 import { until } from '../helpers/until.js';
 
@@ -23,24 +24,6 @@ const closers: Array<() => Promise<void>> = [];
 afterEach(async () => {
   for (const close of closers.splice(0).reverse()) await close();
 });
-
-/** A disk flush the test holds: while held, every durable() call waits for release(). */
-class HeldFlush {
-  isHeld = true;
-  calls = 0;
-  #waiting: Array<() => void> = [];
-
-  readonly durable = (): Promise<void> => {
-    this.calls += 1;
-    if (!this.isHeld) return Promise.resolve();
-    return new Promise((resolve) => this.#waiting.push(resolve));
-  };
-
-  release(): void {
-    this.isHeld = false;
-    for (const resolve of this.#waiting.splice(0)) resolve();
-  }
-}
 
 /** The echo agent: the task, then its completed status carrying "echo: <text>". */
 const echo: AgentExecutor = {

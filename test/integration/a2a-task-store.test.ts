@@ -19,6 +19,7 @@ import { DatabaseTaskStore } from '@a2a-js/sdk/server/database';
 import { afterEach, describe, expect, it } from 'vitest';
 import { migrateA2aTaskStore, openA2aTaskDatabase, type A2aTaskDatabase } from '../../src/a2a/sql-task-store.js';
 import { SqliteTaskStore } from '../../src/a2a/sqlite-task-store.js';
+import { HeldFlush } from '../helpers/held-flush.js';
 
 const ROOT = join(import.meta.dirname, '..', '..');
 const dirs: string[] = [];
@@ -92,28 +93,22 @@ function fullTask(id: string): Task {
 describe('SqliteTaskStore', () => {
   it('with durable, a save resolves only once durable() has resolved; the row is committed before', async () => {
     const path = join(tempDir(), 'gateway.db');
-    let flushes = 0;
-    let release: () => void = () => undefined;
-    const database = await openA2aTaskDatabase(path, {
-      durable: () => {
-        flushes += 1;
-        return new Promise<void>((resolve) => (release = resolve));
-      },
-    });
+    const flush = new HeldFlush();
+    const database = await openA2aTaskDatabase(path, { durable: flush.durable });
     closers.push(() => database.close());
     const c = ctx('agent', 'alice');
     let saved = false;
     const saving = database.taskStore.save(task('t-durable'), c).then(() => (saved = true));
     await new Promise((resolve) => setImmediate(resolve));
     await new Promise((resolve) => setImmediate(resolve));
-    expect(flushes).toBe(1);
+    expect(flush.calls).toBe(1);
     expect(saved).toBe(false);
     // Committed: readable at once, from this connection and from another.
     expect((await database.taskStore.load('t-durable', c))?.id).toBe('t-durable');
     const reader = new Database(path, { readonly: true });
     expect(reader.prepare('SELECT COUNT(*) AS n FROM tasks').get()).toEqual({ n: 1 });
     reader.close();
-    release();
+    flush.release();
     await saving;
     expect(saved).toBe(true);
   });
@@ -348,14 +343,8 @@ describe('SqliteTaskStore', () => {
 
   it('answerView: saves resolve once queued, a turn writes one row per task, answerable() waits for the commit and the flush', async () => {
     const path = join(tempDir(), 'gateway.db');
-    let flushes = 0;
-    let release: () => void = () => undefined;
-    const database = await openA2aTaskDatabase(path, {
-      durable: () => {
-        flushes += 1;
-        return new Promise<void>((resolve) => (release = resolve));
-      },
-    });
+    const flush = new HeldFlush();
+    const database = await openA2aTaskDatabase(path, { durable: flush.durable });
     closers.push(() => database.close());
     const { taskStore, answerable } = database.answerStore;
     const c = ctx('agent', 'alice');
@@ -374,14 +363,14 @@ describe('SqliteTaskStore', () => {
     // One commit wrote the last row of each task: two rows, not three writes.
     expect((database.sqlite.prepare('SELECT total_changes() AS n').get() as { n: number }).n - changesBefore).toBe(2);
     expect(await taskStore.load('gated', c)).toEqual(completed);
-    expect(flushes).toBe(1);
+    expect(flush.calls).toBe(1);
     expect(isAnswerable).toBe(false);
-    release();
+    flush.release();
     await answering;
     // On disk now: answering again needs no flush, for this task or for all.
     await answerable('gated', c);
     await answerable();
-    expect(flushes).toBe(1);
+    expect(flush.calls).toBe(1);
   });
 
   it('answerView: answerable() refuses a task whose last save failed to commit, until a save of it commits', async () => {
