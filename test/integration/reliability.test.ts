@@ -168,7 +168,9 @@ describe('delivery to a peer that was offline', () => {
     await new Promise((resolve) => setTimeout(resolve, 20_000));
     const bob = await up(bobDir, 'bob', bobPort, 'open');
     await until(async () => (await historyIds(bob.url)).includes(id!), 60_000, 'the queued message at bob');
-    const outbox = (await (await fetch(`${alice.url}/v1/outbox?status=delivered`)).json()) as { entries: Array<{ id: string; attempts: number }> };
-    expect(outbox.entries.find((e) => e.id === id)?.attempts).toBeGreaterThan(1);
+    // Bob has it once his commit is done; alice's outbox records the ack a moment later.
+    const delivered = async () => ((await (await fetch(`${alice.url}/v1/outbox?status=delivered`)).json()) as { entries: Array<{ id: string; attempts: number }> }).entries.find((e) => e.id === id);
+    await until(async () => (await delivered()) !== undefined, 10_000, "alice's outbox entry delivered");
+    expect((await delivered())?.attempts).toBeGreaterThan(1);
   }, 120_000);
 });
