@@ -7,7 +7,9 @@
 
 import { randomUUID } from 'node:crypto';
 import { Agent, request } from 'node:http';
+import { availableParallelism } from 'node:os';
 import { startChild, type BenchChild } from './child.js';
+import { measureCryptoFloor } from './crypto-floor.js';
 import { fmt, printTable, timeConcurrent, timeSequential, type Timing } from './stats.js';
 
 const IN_FLIGHT = 16;
@@ -24,6 +26,8 @@ interface Result {
   readonly unloaded: Timing;
   /** CPU time of the server processes per message at 16 in flight (µs), each process apart. */
   readonly cpuPerMessage: readonly number[];
+  /** CPU time of this process, the load generator, per message at 16 in flight (µs): it shares the cores. */
+  readonly clientCpuPerMessage: number;
 }
 
 export async function runA2aBench(): Promise<void> {
@@ -49,6 +53,27 @@ export async function runA2aBench(): Promise<void> {
     { ratio: '(b) / (a) server CPU per message', value: fmt(sum(b.cpuPerMessage) / sum(a.cpuPerMessage)), target: '(info)', verdict: '' },
     { ratio: '(c) / (a) server CPU per message', value: fmt(sum(c.cpuPerMessage) / sum(a.cpuPerMessage)), target: '(info)', verdict: '' },
   ]);
+  printBridgeBounds(a, b, c);
+}
+
+/**
+ * What (c) could reach on this machine if its toq hop cost nothing but the signatures the protocol
+ * requires: a bridged message is four envelopes (the message, its ack, the reply, its ack), each
+ * canonicalized, signed and verified once; the gateway's A2A side costs at least what (b) costs;
+ * the load generator shares the cores. Unloaded, the message and the reply are each signed and
+ * verified on the way to the answer (the acks are not waited for).
+ */
+function printBridgeBounds(a: Result, b: Result, c: Result): void {
+  const floor = measureCryptoFloor();
+  const cores = availableParallelism();
+  const crypto = 4 * floor.microsPerEnvelope;
+  const ceiling = (cores * 1e6) / (sum(b.cpuPerMessage) + crypto + c.clientCpuPerMessage);
+  const p50Floor = b.unloaded.p50 + (2 * floor.microsPerEnvelope) / 1000;
+  printTable(`bounds of (c) from the crypto floor (${fmt(floor.microsPerEnvelope, 0)} µs per envelope per side, ${cores} cores; info)`, [
+    { bound: 'toq crypto per bridged message (4 envelopes)', value: `${fmt(crypto, 0)} µs`, 'against (a)': '' },
+    { bound: '(c) throughput if the toq path cost only its crypto', value: `${fmt(ceiling, 0)} msg/s`, 'against (a)': fmt(ceiling / a.loaded.rate) },
+    { bound: '(c) unloaded p50 if the toq path cost only its crypto', value: `${fmt(p50Floor, 3)} ms`, 'against (a)': fmt(p50Floor / a.unloaded.p50) },
+  ]);
 }
 
 function sum(values: readonly number[]): number {
@@ -63,6 +88,7 @@ function row(r: Result): Record<string, string> {
     'unloaded p50 ms': fmt(r.unloaded.p50, 3),
     'unloaded p99 ms': fmt(r.unloaded.p99, 3),
     'server CPU µs/msg': r.cpuPerMessage.map((us) => fmt(us, 0)).join(' + '),
+    'client CPU µs/msg': fmt(r.clientCpuPerMessage, 0),
   };
 }
 
@@ -88,9 +114,17 @@ async function measureChild(name: string, start: () => Promise<BenchChild<{ url:
     const unloaded = await timeSequential(SEQUENTIAL, send);
     const servers = [child, ...others];
     const cpuBefore = await Promise.all(servers.map((c) => c.cpuMicros()));
+    const clientBefore = process.cpuUsage();
     const loaded = await timeConcurrent(concurrent, IN_FLIGHT, send);
+    const client = process.cpuUsage(clientBefore);
     const cpuAfter = await Promise.all(servers.map((c) => c.cpuMicros()));
-    return { name, loaded, unloaded, cpuPerMessage: cpuAfter.map((after, i) => (after - cpuBefore[i]!) / concurrent) };
+    return {
+      name,
+      loaded,
+      unloaded,
+      cpuPerMessage: cpuAfter.map((after, i) => (after - cpuBefore[i]!) / concurrent),
+      clientCpuPerMessage: (client.user + client.system) / concurrent,
+    };
   } finally {
     agent.destroy();
     await child.stop();

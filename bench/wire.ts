@@ -7,16 +7,14 @@ import { connect as tlsConnect } from 'node:tls';
 import { once } from 'node:events';
 import pino from 'pino';
 import { startGateway } from '../src/daemon/gateway.js';
-import { canonicalJson } from '../src/protocol/canonical-json.js';
-import { generateIdentity, signBytes, verifyBytes } from '../src/protocol/ed25519.js';
-import { createEnvelope, serializeEnvelope } from '../src/protocol/envelope.js';
+import { generateIdentity } from '../src/protocol/ed25519.js';
+import { serializeEnvelope } from '../src/protocol/envelope.js';
 import { encodeFrame, FrameDecoder } from '../src/protocol/frame.js';
-import { parseJson } from '../src/protocol/json-parse.js';
 import { toqClientTlsOptions } from '../src/transport/tls-options.js';
 import { startChild } from './child.js';
+import { measureCryptoFloor, SAMPLE_BODY, sampleEnvelope } from './crypto-floor.js';
 import { fmt, printTable, summarize } from './stats.js';
 
-const BODY = { text: 'The quick brown fox jumps over the lazy dog. '.repeat(4), n: 42, ok: true };
 const LOADED_MESSAGES = Number(process.env['BENCH_WIRE_MESSAGES'] ?? 20_000);
 const UNLOADED_MESSAGES = 1_000;
 const IN_FLIGHT = 16;
@@ -24,14 +22,9 @@ const IN_FLIGHT = 16;
 export async function runWireBench(): Promise<void> {
   console.log(`wire bench: ${LOADED_MESSAGES} messages, ${IN_FLIGHT} in flight; node ${process.version}`);
   const identity = generateIdentity();
-  const sample = createEnvelope(
-    { type: 'message.send', from: 'toq://127.0.0.1:1/alice', to: 'toq://127.0.0.1:2/bob', sequence: 2n, body: BODY, thread_id: 'bench' },
-    identity,
-    Date.now,
-  );
-  const frameBytes = serializeEnvelope(sample).length;
+  const frameBytes = serializeEnvelope(sampleEnvelope(identity)).length;
 
-  const floor = measureCryptoFloor(sample as unknown as Record<string, unknown>, identity);
+  const floor = measureCryptoFloor(identity);
   const tlsPing = await measureTlsPingPong(frameBytes);
 
   const receiver = await startChild<{ port: number; address: string }>('./wire-receiver.ts');
@@ -44,7 +37,7 @@ export async function runWireBench(): Promise<void> {
   });
   try {
     const target = receiver.info.address;
-    const send = (): Promise<unknown> => sender.endpoint.send(target, { type: 'message.send', body: BODY, thread_id: 'bench' });
+    const send = (): Promise<unknown> => sender.endpoint.send(target, { type: 'message.send', body: SAMPLE_BODY, thread_id: 'bench' });
     // Warm-up: session setup, JIT.
     for (let i = 0; i < 500; i++) await send();
 
@@ -87,27 +80,6 @@ export async function runWireBench(): Promise<void> {
     await sender.close();
     await receiver.stop();
   }
-}
-
-/** Per message per side: canonicalize the envelope, sign it, verify a signature. */
-function measureCryptoFloor(envelope: Record<string, unknown>, identity: ReturnType<typeof generateIdentity>): { perSecond: number } {
-  const { signature: _signature, ...unsigned } = envelope;
-  const lossless = parseJson(JSON.stringify({ ...unsigned, sequence: 2 }));
-  const bytes = Buffer.from(canonicalJson(lossless), 'utf8');
-  const sig = signBytes(identity, bytes);
-  const run = (n: number): number => {
-    const t0 = performance.now();
-    for (let i = 0; i < n; i++) {
-      const canonical = Buffer.from(canonicalJson(lossless), 'utf8');
-      const s = signBytes(identity, canonical);
-      if (!verifyBytes(identity.publicKeyObject, bytes, sig) || s.length !== 64) throw new Error('floor self-check failed');
-    }
-    return performance.now() - t0;
-  };
-  run(500);
-  const n = 4_000;
-  const ms = run(n);
-  return { perSecond: (n / ms) * 1000 };
 }
 
 /** Sequential request/response of one frame over one TLS connection to a child echo server. */
