@@ -2,23 +2,16 @@
 
 import { afterEach, describe, expect, it } from 'vitest';
 import { createServer as createHttpServer } from 'node:http';
-import type { Server, Socket } from 'node:net';
+import type { Socket } from 'node:net';
 import { pino } from 'pino';
 import { createMuxServer, type MuxServerOptions } from '../../src/mux/first-byte-mux.js';
 import { ConnectionRateLimiter } from '../../src/transport/rate-limiter.js';
-import { closeServer, listenOnLoopback } from '../helpers/ports.js';
-import { RawPeer } from '../helpers/raw-peer.js';
+import { PortHarness, readN } from '../helpers/port-harness.js';
 
 const log = pino({ level: 'silent' });
-const servers: Server[] = [];
-const peers: RawPeer[] = [];
-const sockets: Socket[] = [];
+const harness = new PortHarness();
 
-afterEach(async () => {
-  for (const peer of peers.splice(0)) peer.destroy();
-  for (const socket of sockets.splice(0)) socket.destroy();
-  await Promise.all(servers.splice(0).map(closeServer));
-});
+afterEach(() => harness.close());
 
 interface Routed {
   route: 'tls' | 'plain';
@@ -27,50 +20,18 @@ interface Routed {
 
 /** Starts a mux whose callbacks record the sockets; `next()` waits for the next routed one. */
 async function startMux(options: Partial<MuxServerOptions> = {}) {
-  const routed: Routed[] = [];
-  const waiting: ((r: Routed) => void)[] = [];
-  const record = (route: Routed['route']) => (socket: Socket) => {
-    sockets.push(socket);
-    const entry = { route, socket };
-    const waiter = waiting.shift();
-    if (waiter) waiter(entry);
-    else routed.push(entry);
-  };
+  const queue = harness.routeQueue<Routed>();
+  const record = (route: Routed['route']) => (socket: Socket) => queue.record({ route, socket });
   const server = createMuxServer({ onTls: record('tls'), onPlain: record('plain'), log, ...options });
-  servers.push(server);
-  const port = await listenOnLoopback(server);
-  const next = (): Promise<Routed> => {
-    const ready = routed.shift();
-    return ready ? Promise.resolve(ready) : new Promise((resolve) => waiting.push(resolve));
-  };
-  return { server, port, next, routed };
-}
-
-async function plainPeer(port: number): Promise<RawPeer> {
-  const peer = await RawPeer.connectPlain(port);
-  peers.push(peer);
-  return peer;
-}
-
-/** Reads from a routed (server-side) socket until `n` bytes arrived. */
-function readN(socket: Socket, n: number): Promise<Buffer> {
-  return new Promise((resolve, reject) => {
-    const chunks: Buffer[] = [];
-    let total = 0;
-    socket.on('data', (chunk: Buffer) => {
-      chunks.push(chunk);
-      total += chunk.length;
-      if (total >= n) resolve(Buffer.concat(chunks));
-    });
-    socket.once('close', () => reject(new Error(`closed after ${total} bytes`)));
-  });
+  const port = await harness.listen(server);
+  return { server, port, next: queue.next, routed: queue.pending };
 }
 
 describe('first-byte mux', () => {
   it('routes a talking client while an earlier one stays silent (no accept-loop stall, spec §21.1)', async () => {
     const { port, next, routed } = await startMux({ peekTimeoutMs: 60_000 });
-    const silent = await plainPeer(port);
-    const talker = await plainPeer(port);
+    const silent = await harness.plainPeer(port);
+    const talker = await harness.plainPeer(port);
     talker.write('GET / HTTP/1.1\r\n');
     const first = await next();
     expect(first.route).toBe('plain');
@@ -81,7 +42,7 @@ describe('first-byte mux', () => {
 
   it('destroys a connection that sends nothing before the peek deadline', async () => {
     const { port, routed } = await startMux({ peekTimeoutMs: 50 });
-    const silent = await plainPeer(port);
+    const silent = await harness.plainPeer(port);
     await silent.waitForClose(5_000);
     expect(silent.received()).toHaveLength(0);
     expect(routed).toHaveLength(0);
@@ -89,11 +50,11 @@ describe('first-byte mux', () => {
 
   it('drops a connection that closes before its first byte without routing it', async () => {
     const { port, next, routed } = await startMux({ peekTimeoutMs: 60_000 });
-    const quitter = await plainPeer(port);
+    const quitter = await harness.plainPeer(port);
     quitter.socket.end();
     await quitter.waitForClose(5_000);
     // A later client is still served, and the quitter never reached a callback.
-    const talker = await plainPeer(port);
+    const talker = await harness.plainPeer(port);
     talker.write('x');
     const first = await next();
     expect(first.socket.remotePort).toBe(talker.socket.localPort);
@@ -102,7 +63,7 @@ describe('first-byte mux', () => {
 
   it('sends 0x16 to onTls with every byte put back', async () => {
     const { port, next } = await startMux();
-    const peer = await plainPeer(port);
+    const peer = await harness.plainPeer(port);
     const bytes = Buffer.from('16030100050102030405', 'hex');
     peer.write(bytes);
     const routed = await next();
@@ -112,7 +73,7 @@ describe('first-byte mux', () => {
 
   it('sends anything else to onPlain, first byte included, even when it arrives alone', async () => {
     const { port, next } = await startMux();
-    const peer = await plainPeer(port);
+    const peer = await harness.plainPeer(port);
     peer.write('G');
     const routed = await next();
     expect(routed.route).toBe('plain');
@@ -136,7 +97,7 @@ describe('first-byte mux', () => {
   it('serves an HTTP request whose first byte came in a separate segment', async () => {
     const http = createHttpServer((req, res) => res.end(`path=${req.url}`));
     const { port } = await startMux({ onPlain: (socket) => http.emit('connection', socket) });
-    const peer = await plainPeer(port);
+    const peer = await harness.plainPeer(port);
     peer.write('G');
     // Let the mux route on the lone byte before the rest arrives.
     await new Promise<void>((resolve) => http.once('connection', () => resolve()));
@@ -158,7 +119,7 @@ describe('first-byte mux', () => {
         },
       },
     });
-    const peer = await plainPeer(port);
+    const peer = await harness.plainPeer(port);
     peer.write('GET / HTTP/1.1\r\n\r\n');
     await peer.waitForClose(5_000);
     expect(peer.received()).toHaveLength(0);
@@ -170,7 +131,7 @@ describe('first-byte mux', () => {
     const limiter = new ConnectionRateLimiter({ perSecond: 2 });
     const { port, next } = await startMux({ admission: limiter });
     for (let i = 0; i < 5; i++) {
-      const peer = await plainPeer(port);
+      const peer = await harness.plainPeer(port);
       peer.write('x');
       expect((await next()).socket.remotePort).toBe(peer.socket.localPort);
     }
@@ -181,7 +142,7 @@ describe('first-byte mux', () => {
     const acceptError = Object.assign(new Error('accept EMFILE'), { code: 'EMFILE', syscall: 'accept', errno: -24 });
     server.emit('error', acceptError);
     expect(server.listening).toBe(true);
-    const peer = await plainPeer(port);
+    const peer = await harness.plainPeer(port);
     peer.write('x');
     expect((await next()).route).toBe('plain');
   });

@@ -4,7 +4,7 @@
 import { afterEach, describe, expect, it } from 'vitest';
 import { createServer as createHttpServer } from 'node:http';
 import { request as httpsRequest } from 'node:https';
-import type { Server, Socket } from 'node:net';
+import type { Socket } from 'node:net';
 import type { TLSSocket } from 'node:tls';
 import { pino } from 'pino';
 import { createMuxServer } from '../../src/mux/first-byte-mux.js';
@@ -14,19 +14,13 @@ import { encodeFrame } from '../../src/protocol/frame.js';
 import { TlsSessionCache } from '../../src/transport/tls-session-cache.js';
 import { tlsServerOptions } from '../../src/transport/tls-options.js';
 import { testCertificate } from '../helpers/certs.js';
-import { closeServer, listenOnLoopback } from '../helpers/ports.js';
+import { PortHarness, readN } from '../helpers/port-harness.js';
 import { RawPeer } from '../helpers/raw-peer.js';
 
 const log = pino({ level: 'silent' });
-const servers: Server[] = [];
-const peers: RawPeer[] = [];
-const sockets: Socket[] = [];
+const harness = new PortHarness();
 
-afterEach(async () => {
-  for (const peer of peers.splice(0)) peer.destroy();
-  for (const socket of sockets.splice(0)) socket.destroy();
-  await Promise.all(servers.splice(0).map(closeServer));
-});
+afterEach(() => harness.close());
 
 interface Routed {
   route: 'magic' | 'other' | 'plain';
@@ -36,66 +30,29 @@ interface Routed {
 
 /** The whole public port: mux → TLS → magic split, recording where sockets end up. */
 async function startPort(options: Partial<TlsSplitOptions> & { peekTimeoutMs?: number } = {}) {
-  const routed: Routed[] = [];
-  const waiting: ((r: Routed) => void)[] = [];
-  const record = (entry: Routed): void => {
-    sockets.push(entry.socket);
-    const waiter = waiting.shift();
-    if (waiter) waiter(entry);
-    else routed.push(entry);
-  };
+  const queue = harness.routeQueue<Routed>();
   const tls = splitAfterTls({
     tlsOptions: tlsServerOptions(testCertificate()),
     magic: MAGIC,
-    onMagic: (socket, magic) => record({ route: 'magic', socket, magic }),
-    onOther: (socket) => record({ route: 'other', socket }),
+    onMagic: (socket, magic) => queue.record({ route: 'magic', socket, magic }),
+    onOther: (socket) => queue.record({ route: 'other', socket }),
     log,
     ...options,
   });
   const server = createMuxServer({
     peekTimeoutMs: options.peekTimeoutMs ?? 5_000,
     onTls: (socket) => tls.accept(socket),
-    onPlain: (socket) => record({ route: 'plain', socket }),
+    onPlain: (socket) => queue.record({ route: 'plain', socket }),
     log,
   });
-  servers.push(server);
-  const port = await listenOnLoopback(server);
-  const next = (): Promise<Routed> => {
-    const ready = routed.shift();
-    return ready ? Promise.resolve(ready) : new Promise((resolve) => waiting.push(resolve));
-  };
-  return { port, next, routed };
-}
-
-async function tlsPeer(port: number, options?: Parameters<typeof RawPeer.connectTls>[1]): Promise<RawPeer> {
-  const peer = await RawPeer.connectTls(port, options);
-  peers.push(peer);
-  return peer;
-}
-
-async function plainPeer(port: number): Promise<RawPeer> {
-  const peer = await RawPeer.connectPlain(port);
-  peers.push(peer);
-  return peer;
-}
-
-function readN(socket: Socket, n: number): Promise<Buffer> {
-  return new Promise((resolve, reject) => {
-    const chunks: Buffer[] = [];
-    let total = 0;
-    socket.on('data', (chunk: Buffer) => {
-      chunks.push(chunk);
-      total += chunk.length;
-      if (total >= n) resolve(Buffer.concat(chunks));
-    });
-    socket.once('close', () => reject(new Error(`closed after ${total} bytes`)));
-  });
+  const port = await harness.listen(server);
+  return { port, next: queue.next, routed: queue.pending };
 }
 
 describe('TLS behind the mux', () => {
   it('routes TLS + "TOQ\\x01" to onMagic with the following bytes intact (spec §3.4, §20.15)', async () => {
     const { port, next } = await startPort();
-    const peer = await tlsPeer(port);
+    const peer = await harness.tlsPeer(port);
     const frame = encodeFrame(Buffer.from('{"type":"hello"}'));
     peer.write(Buffer.concat([MAGIC, frame]));
     const routed = await next();
@@ -106,7 +63,7 @@ describe('TLS behind the mux', () => {
 
   it('waits for a magic split across writes and loses nothing', async () => {
     const { port, next, routed } = await startPort();
-    const peer = await tlsPeer(port);
+    const peer = await harness.tlsPeer(port);
     peer.write(Buffer.from(MAGIC.subarray(0, 2)));
     // Round trip through the server: the 2 bytes must not decide anything yet.
     await new Promise<void>((resolve) => setImmediate(resolve));
@@ -119,7 +76,7 @@ describe('TLS behind the mux', () => {
 
   it('routes anything else after TLS to onOther with what was read put back', async () => {
     const { port, next } = await startPort();
-    const peer = await tlsPeer(port);
+    const peer = await harness.tlsPeer(port);
     peer.write('GET / HTTP/1.1\r\n');
     const routed = await next();
     expect(routed.route).toBe('other');
@@ -128,7 +85,7 @@ describe('TLS behind the mux', () => {
 
   it('decides on the first mismatching byte ("TOX" goes to onOther at once)', async () => {
     const { port, next } = await startPort({ magicTimeoutMs: 60_000 });
-    const peer = await tlsPeer(port);
+    const peer = await harness.tlsPeer(port);
     peer.write('TOX');
     const routed = await next();
     expect(routed.route).toBe('other');
@@ -156,7 +113,7 @@ describe('TLS behind the mux', () => {
 
   it('destroys a stalled TLS handshake (0x16 then nothing) at the TLS deadline (spec §21.3)', async () => {
     const { port, routed } = await startPort({ tlsTimeoutMs: 50 });
-    const staller = await plainPeer(port);
+    const staller = await harness.plainPeer(port);
     staller.write(Buffer.of(0x16));
     await staller.waitForClose(5_000);
     expect(routed).toHaveLength(0);
@@ -164,9 +121,9 @@ describe('TLS behind the mux', () => {
 
   it('keeps serving others while a TLS handshake is stalled', async () => {
     const { port, next } = await startPort({ tlsTimeoutMs: 60_000 });
-    const staller = await plainPeer(port);
+    const staller = await harness.plainPeer(port);
     staller.write(Buffer.of(0x16, 0x03, 0x01));
-    const peer = await tlsPeer(port);
+    const peer = await harness.tlsPeer(port);
     peer.write(MAGIC);
     const routed = await next();
     expect(routed.route).toBe('magic');
@@ -176,14 +133,14 @@ describe('TLS behind the mux', () => {
 
   it('destroys a TLS client that sends nothing after the handshake at the magic deadline', async () => {
     const { port, routed } = await startPort({ magicTimeoutMs: 50 });
-    const peer = await tlsPeer(port);
+    const peer = await harness.tlsPeer(port);
     await peer.waitForClose(5_000);
     expect(routed).toHaveLength(0);
   });
 
   it('drops a peer that sends garbage after 0x16 without routing it', async () => {
     const { port, routed } = await startPort();
-    const peer = await plainPeer(port);
+    const peer = await harness.plainPeer(port);
     peer.write(Buffer.from('1603010020' + '00'.repeat(32), 'hex')); // a whole record, not a ClientHello
     await peer.waitForClose(5_000);
     expect(routed).toHaveLength(0);
@@ -191,7 +148,7 @@ describe('TLS behind the mux', () => {
 
   it('negotiates TLS 1.3 with SNI localhost and no ALPN, and refuses a TLS 1.2-only client (spec §3.2)', async () => {
     const { port, next } = await startPort();
-    const peer = await tlsPeer(port);
+    const peer = await harness.tlsPeer(port);
     peer.write(MAGIC);
     const routed = await next();
     const server = routed.socket as TLSSocket;
@@ -207,7 +164,7 @@ describe('TLS behind the mux', () => {
     const cache = new TlsSessionCache();
     const key = `127.0.0.1:${port}`;
 
-    const first = await tlsPeer(port);
+    const first = await harness.tlsPeer(port);
     cache.track(first.socket as TLSSocket, key);
     first.write(MAGIC);
     await next();
@@ -216,7 +173,7 @@ describe('TLS behind the mux', () => {
     const session = cache.get(key);
     expect(session).toBeDefined();
 
-    const second = await tlsPeer(port, { session: session! });
+    const second = await harness.tlsPeer(port, { session: session! });
     expect((second.socket as TLSSocket).isSessionReused()).toBe(true);
     second.write(MAGIC);
     expect((await next()).route).toBe('magic');

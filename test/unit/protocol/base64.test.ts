@@ -1,9 +1,10 @@
 // Strict base64 (spec §20.11) against fixtures/toq/base64.json, plus exhaustive checks of the
 // trailing-bit rule on short inputs.
-import { readFileSync } from 'node:fs';
 import { describe, expect, it } from 'vitest';
 import { decodeBase64Strict, encodeBase64 } from '../../../src/protocol/base64.js';
 import { ProtocolError } from '../../../src/protocol/errors.js';
+import { thrownBy } from '../../helpers/thrown.js';
+import { toqFixtureCases } from '../../helpers/toq-fixtures.js';
 
 interface Base64Case {
   id: string;
@@ -13,19 +14,8 @@ interface Base64Case {
   error?: string;
 }
 
-function thrownBy(fn: () => unknown): unknown {
-  try {
-    fn();
-  } catch (err) {
-    return err;
-  }
-  return undefined;
-}
-
-const fixture = JSON.parse(readFileSync(new URL('../../../fixtures/toq/base64.json', import.meta.url), 'utf8')) as { cases: Base64Case[] };
-
 describe('decodeBase64Strict (fixtures/toq/base64.json)', () => {
-  for (const c of fixture.cases) {
+  for (const c of toqFixtureCases<Base64Case>('base64.json')) {
     it(c.id, () => {
       if (c.result === 'accept') {
         const bytes = decodeBase64Strict(c.text);

@@ -1,31 +1,16 @@
 import { createHash } from 'node:crypto';
-import { readFileSync } from 'node:fs';
 
 import { describe, expect, it } from 'vitest';
 
 import { canonicalAndWireJson, canonicalJson, canonicalJsonBytes, compareKeys, wireJson } from '../../../src/protocol/canonical-json.js';
-import { ProtocolError } from '../../../src/protocol/errors.js';
 import { formatF64 } from '../../../src/protocol/json-number.js';
-import { parseJson, type ParseJsonOptions } from '../../../src/protocol/json-parse.js';
+import { parseJson } from '../../../src/protocol/json-parse.js';
 import { JsonNumber, type JsonObject, type JsonValue } from '../../../src/protocol/json-value.js';
+import { prng } from '../../helpers/prng.js';
+import { protocolErrorCode } from '../../helpers/thrown.js';
+import { toqFixtureCases, type CanonicalJsonCase } from '../../helpers/toq-fixtures.js';
 
-interface CanonicalCase {
-  id: string;
-  comment: string;
-  input?: string;
-  inputHex?: string;
-  options?: ParseJsonOptions;
-  dropTopLevelKeys?: string[];
-  canonical?: string;
-  sha256?: string;
-  error?: string;
-}
-
-const fixture = JSON.parse(
-  readFileSync(new URL('../../../fixtures/toq/canonical-json.json', import.meta.url), 'utf8'),
-) as { cases: CanonicalCase[] };
-
-function run(c: CanonicalCase): Buffer {
+function run(c: CanonicalJsonCase): Buffer {
   const input = c.inputHex !== undefined ? Buffer.from(c.inputHex, 'hex') : (c.input as string);
   const value = parseJson(input, c.options);
   for (const k of c.dropTopLevelKeys ?? []) delete (value as JsonObject)[k];
@@ -35,29 +20,11 @@ function run(c: CanonicalCase): Buffer {
   return bytes;
 }
 
-function prng(seed: number): () => number {
-  let a = seed >>> 0;
-  return () => {
-    a = (a + 0x6d2b79f5) >>> 0;
-    let t = a;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
-}
-
 describe('canonicalJson: fixture cases (fixtures/toq/canonical-json.json)', () => {
-  for (const c of fixture.cases) {
+  for (const c of toqFixtureCases<CanonicalJsonCase>('canonical-json.json')) {
     it(c.id, () => {
       if (c.error !== undefined) {
-        let code: string | undefined;
-        try {
-          run(c);
-        } catch (err) {
-          expect(err).toBeInstanceOf(ProtocolError);
-          code = (err as ProtocolError).code;
-        }
-        expect(code).toBe(c.error);
+        expect(protocolErrorCode(() => run(c))).toBe(c.error);
         return;
       }
       const bytes = run(c);

@@ -1,6 +1,5 @@
 // End-to-end body encryption (spec §15) against fixtures/toq/e2e.json (python cryptography
 // values; seed A/B and the AES-GCM vector equal spec §19.2).
-import { readFileSync } from 'node:fs';
 import { describe, expect, it } from 'vitest';
 import {
   e2eDecrypt,
@@ -13,32 +12,10 @@ import {
 } from '../../../src/protocol/e2e.js';
 import { decodePublicKeyText, identityFromSeed } from '../../../src/protocol/ed25519.js';
 import { ProtocolError } from '../../../src/protocol/errors.js';
+import { thrownBy } from '../../helpers/thrown.js';
+import { hex, str, toHex, toqFixtureCases, type KindCase } from '../../helpers/toq-fixtures.js';
 
-interface Case {
-  id: string;
-  kind: string;
-  [field: string]: unknown;
-}
-
-const cases = (JSON.parse(readFileSync(new URL('../../../fixtures/toq/e2e.json', import.meta.url), 'utf8')) as { cases: Case[] }).cases;
-
-function str(c: Case, field: string): string {
-  const value = c[field];
-  if (typeof value !== 'string') throw new TypeError(`${c.id}: ${field} missing`);
-  return value;
-}
-
-const hex = (c: Case, field: string) => new Uint8Array(Buffer.from(str(c, field), 'hex'));
-const toHex = (bytes: Uint8Array) => Buffer.from(bytes).toString('hex');
-
-function thrownBy(fn: () => unknown): unknown {
-  try {
-    fn();
-  } catch (err) {
-    return err;
-  }
-  return undefined;
-}
+const cases = toqFixtureCases<KindCase>('e2e.json');
 
 describe('e2e (fixtures/toq/e2e.json)', () => {
   for (const c of cases) {

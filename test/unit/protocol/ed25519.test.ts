@@ -2,7 +2,6 @@
 // python cryptography and spec §19), plus the verifier's KeyObject cache and the python
 // cross-check of the fixtures themselves.
 import { spawnSync } from 'node:child_process';
-import { readFileSync } from 'node:fs';
 import { fileURLToPath } from 'node:url';
 import { describe, expect, it } from 'vitest';
 import {
@@ -21,37 +20,11 @@ import {
   verifyText,
 } from '../../../src/protocol/ed25519.js';
 import { ProtocolError } from '../../../src/protocol/errors.js';
-
-interface Case {
-  id: string;
-  kind: string;
-  [field: string]: unknown;
-}
-
-function loadCases(name: string): Case[] {
-  return (JSON.parse(readFileSync(new URL(`../../../fixtures/toq/${name}`, import.meta.url), 'utf8')) as { cases: Case[] }).cases;
-}
-
-function str(c: Case, field: string): string {
-  const value = c[field];
-  if (typeof value !== 'string') throw new TypeError(`${c.id}: ${field} missing`);
-  return value;
-}
-
-const hex = (c: Case, field: string) => new Uint8Array(Buffer.from(str(c, field), 'hex'));
-const toHex = (bytes: Uint8Array) => Buffer.from(bytes).toString('hex');
-
-function thrownBy(fn: () => unknown): unknown {
-  try {
-    fn();
-  } catch (err) {
-    return err;
-  }
-  return undefined;
-}
+import { thrownBy } from '../../helpers/thrown.js';
+import { hex, str, toHex, toqFixtureCases, type KindCase } from '../../helpers/toq-fixtures.js';
 
 describe('keys (fixtures/toq/keys.json)', () => {
-  for (const c of loadCases('keys.json')) {
+  for (const c of toqFixtureCases<KindCase>('keys.json')) {
     it(c.id, () => {
       if (c.kind === 'identity') {
         const identity = identityFromSeed(hex(c, 'seedHex'));
@@ -71,7 +44,7 @@ describe('keys (fixtures/toq/keys.json)', () => {
 });
 
 describe('signatures (fixtures/toq/signatures.json)', () => {
-  for (const c of loadCases('signatures.json').filter((x) => x.kind !== 'rotation-proof')) {
+  for (const c of toqFixtureCases<KindCase>('signatures.json').filter((x) => x.kind !== 'rotation-proof')) {
     it(c.id, () => {
       switch (c.kind) {
         case 'sign': {

@@ -1,11 +1,11 @@
-import { readFileSync } from 'node:fs';
-
 import { describe, expect, it } from 'vitest';
 
 import { ProtocolError } from '../../../src/protocol/errors.js';
 import { canonicalNumber, formatF64, formatJsNumber } from '../../../src/protocol/json-number.js';
 import { parseJson } from '../../../src/protocol/json-parse.js';
 import { JsonNumber } from '../../../src/protocol/json-value.js';
+import { prng } from '../../helpers/prng.js';
+import { toqFixtureCases } from '../../helpers/toq-fixtures.js';
 
 interface NumberCase {
   id: string;
@@ -16,21 +16,7 @@ interface NumberCase {
   correctlyRounded?: string;
 }
 
-const fixture = JSON.parse(readFileSync(new URL('../../../fixtures/toq/numbers.json', import.meta.url), 'utf8')) as {
-  cases: NumberCase[];
-};
-
-/** A small deterministic PRNG (mulberry32) so failures reproduce. */
-function prng(seed: number): () => number {
-  let a = seed >>> 0;
-  return () => {
-    a = (a + 0x6d2b79f5) >>> 0;
-    let t = a;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
-}
+const cases = toqFixtureCases<NumberCase>('numbers.json');
 
 function randomDouble(rand: () => number): number {
   const view = new DataView(new ArrayBuffer(8));
@@ -58,7 +44,7 @@ function digitsOfCanonical(out: string): { digits: string; exp: number } {
 }
 
 describe('canonicalNumber (fixtures/toq/numbers.json)', () => {
-  for (const c of fixture.cases) {
+  for (const c of cases) {
     it(c.id, () => {
       // Every lexeme is valid JSON and survives our parser unchanged.
       const parsed = parseJson(c.lexeme);
@@ -83,8 +69,8 @@ describe('canonicalNumber (fixtures/toq/numbers.json)', () => {
   }
 
   it('has the cases the spec asks for', () => {
-    expect(fixture.cases.length).toBeGreaterThanOrEqual(40);
-    expect(fixture.cases.filter((c) => c.correctlyRounded !== undefined).length).toBeGreaterThanOrEqual(1);
+    expect(cases.length).toBeGreaterThanOrEqual(40);
+    expect(cases.filter((c) => c.correctlyRounded !== undefined).length).toBeGreaterThanOrEqual(1);
   });
 
   it('refuses a lexeme that is not JSON number grammar (our misuse)', () => {

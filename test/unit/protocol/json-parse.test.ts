@@ -1,36 +1,14 @@
-import { readFileSync } from 'node:fs';
-
 import { describe, expect, it } from 'vitest';
 
 import { ProtocolError } from '../../../src/protocol/errors.js';
-import { parseJson, SERDE_MAX_DEPTH, type ParseJsonOptions } from '../../../src/protocol/json-parse.js';
+import { parseJson, SERDE_MAX_DEPTH } from '../../../src/protocol/json-parse.js';
 import { JsonNumber, type JsonObject, type JsonValue } from '../../../src/protocol/json-value.js';
+import { prng } from '../../helpers/prng.js';
+import { protocolErrorCode as codeOf } from '../../helpers/thrown.js';
+import { toqFixtureCases, type CanonicalJsonCase } from '../../helpers/toq-fixtures.js';
 
-interface CanonicalCase {
-  id: string;
-  comment: string;
-  input?: string;
-  inputHex?: string;
-  options?: ParseJsonOptions;
-  error?: string;
-}
-
-const fixture = JSON.parse(
-  readFileSync(new URL('../../../fixtures/toq/canonical-json.json', import.meta.url), 'utf8'),
-) as { cases: CanonicalCase[] };
-
-function inputOf(c: CanonicalCase): string | Uint8Array {
+function inputOf(c: CanonicalJsonCase): string | Uint8Array {
   return c.inputHex !== undefined ? Buffer.from(c.inputHex, 'hex') : (c.input as string);
-}
-
-function codeOf(fn: () => unknown): string | undefined {
-  try {
-    fn();
-  } catch (err) {
-    expect(err).toBeInstanceOf(ProtocolError);
-    return (err as ProtocolError).code;
-  }
-  return undefined;
 }
 
 /** Deep comparison against JSON.parse output, numbers compared by value. */
@@ -51,19 +29,8 @@ function sameAsJsonParse(ours: JsonValue, theirs: unknown): boolean {
   return ours === theirs;
 }
 
-function prng(seed: number): () => number {
-  let a = seed >>> 0;
-  return () => {
-    a = (a + 0x6d2b79f5) >>> 0;
-    let t = a;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
-}
-
 describe('parseJson: fixture cases (fixtures/toq/canonical-json.json)', () => {
-  for (const c of fixture.cases) {
+  for (const c of toqFixtureCases<CanonicalJsonCase>('canonical-json.json')) {
     // A number that overflows f64 is kept as a lexeme by the parser and refused by the printer.
     if (c.id === 'number-overflow-in-body') continue;
     it(c.id, () => {
