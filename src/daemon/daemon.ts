@@ -55,7 +55,7 @@ import { readOpenDerivedSenders } from '../gateway/toq-upstream-task-store.js';
 import { toA2aTaskState } from '../gateway/translate/task-state.js';
 import { canonicalAddress as toqUpstreamCanonical } from '../protocol/address.js';
 import { A2A_BRIDGE_CAPABILITY, hasBridgeCapability } from '../gateway/translate/a2a-bridge.js';
-import { phaseSignal, withDeadline } from '../transport/deadline.js';
+import { settleWithin } from '../transport/deadline.js';
 
 export const GATEWAY_VERSION = '0.1.0';
 
@@ -359,7 +359,7 @@ export async function startDaemon(options: DaemonOptions): Promise<Daemon> {
   const toqUpstreamAgents = config.agents.flatMap((agent) => (agent.kind === 'toq' ? [agent] : []));
   /** The remote's toq card from the pooled session the outbox will use anyway (its setup carried the card); undefined when unreachable now. */
   const peerCardOf = async (agent: string, to: string, phase: string) =>
-    (await withDeadline(gateway.endpoint.session(toqUpstreamCanonical(to), agent), phaseSignal(phase, BRIDGE_PROBE_TIMEOUT_MS)).catch(() => undefined))?.peer.card;
+    (await settleWithin(gateway.endpoint.session(toqUpstreamCanonical(to), agent), phase, BRIDGE_PROBE_TIMEOUT_MS).catch(() => undefined))?.peer.card;
   const toqUpstreams =
     config.a2aEnabled && toqUpstreamAgents.length > 0
       ? await startToqUpstreamGateway(

@@ -50,3 +50,28 @@ export function withDeadline<T>(promise: Promise<T>, signal: AbortSignal): Promi
     );
   });
 }
+
+/**
+ * Settles like `promise`, or rejects with `TimeoutError(phase, ms)` if it has not settled within
+ * `ms`. Unlike withDeadline(promise, phaseSignal(...)), whose timer runs to its end, the timer is
+ * cleared the moment `promise` settles: for waits made once per message, where a timer left to
+ * fire would cost a pending timer and an error (with its stack) for every message. The timer is
+ * unref'd, like phaseSignal's.
+ */
+export function settleWithin<T>(promise: Promise<T>, phase: string, ms: number): Promise<T> {
+  if (!Number.isFinite(ms) || ms < 0) throw new RangeError(`${phase} timeout must be a finite number >= 0, got ${ms}`);
+  return new Promise<T>((resolve, reject) => {
+    const timer = setTimeout(() => reject(new TimeoutError(phase, ms)), ms);
+    timer.unref();
+    promise.then(
+      (value) => {
+        clearTimeout(timer);
+        resolve(value);
+      },
+      (err: unknown) => {
+        clearTimeout(timer);
+        reject(err);
+      },
+    );
+  });
+}

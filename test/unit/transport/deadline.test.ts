@@ -1,7 +1,8 @@
-// Per-phase deadline signals (STYLE: named timeouts; tiny real timeouts, no fake timers).
+// Per-phase deadline signals (STYLE: named timeouts; tiny real timeouts; fake timers only to count
+// the timers a call leaves behind).
 
-import { describe, expect, it } from 'vitest';
-import { phaseSignal, withDeadline } from '../../../src/transport/deadline.js';
+import { afterEach, describe, expect, it, vi } from 'vitest';
+import { phaseSignal, settleWithin, withDeadline } from '../../../src/transport/deadline.js';
 import { TimeoutError } from '../../../src/protocol/errors.js';
 
 function aborted(signal: AbortSignal): Promise<unknown> {
@@ -55,5 +56,37 @@ describe('withDeadline', () => {
   it('rejects at once on an already aborted signal', async () => {
     const reason = new Error('stopped');
     await expect(withDeadline(Promise.resolve(1), AbortSignal.abort(reason))).rejects.toBe(reason);
+  });
+});
+
+describe('settleWithin', () => {
+  afterEach(() => {
+    vi.useRealTimers();
+  });
+
+  it('passes a value or a rejection through when the promise wins', async () => {
+    await expect(settleWithin(Promise.resolve(7), 'probe', 60_000)).resolves.toBe(7);
+    const err = new Error('unreachable');
+    await expect(settleWithin(Promise.reject(err), 'probe', 60_000)).rejects.toBe(err);
+  });
+
+  it('rejects with a TimeoutError naming the phase when the deadline wins', async () => {
+    const never = new Promise<never>(() => undefined);
+    const reason: unknown = await settleWithin(never, 'bridge probe', 10).catch((e: unknown) => e);
+    expect(reason).toBeInstanceOf(TimeoutError);
+    expect(reason).toMatchObject({ code: 'timeout', phase: 'bridge probe' });
+  });
+
+  it('leaves no timer behind once the promise has settled', async () => {
+    vi.useFakeTimers();
+    const before = vi.getTimerCount();
+    await settleWithin(Promise.resolve(1), 'probe', 60_000);
+    await settleWithin(Promise.reject(new Error('x')), 'probe', 60_000).catch(() => undefined);
+    expect(vi.getTimerCount()).toBe(before);
+  });
+
+  it('refuses a negative or non-finite timeout', () => {
+    expect(() => settleWithin(Promise.resolve(1), 'probe', -1)).toThrow(RangeError);
+    expect(() => settleWithin(Promise.resolve(1), 'probe', Number.NaN)).toThrow(RangeError);
   });
 });
