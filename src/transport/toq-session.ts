@@ -502,11 +502,14 @@ export class ToqSession {
     });
   }
 
-  /** Delivers one envelope once: a copy that arrives while the first is being committed waits for it. */
+  /**
+   * Delivers one envelope once: a copy that arrives while the first is being committed waits for
+   * it. Called right after checkEnvelope() found the id unseen in the same synchronous step, so
+   * the seen ids are not read again; only a copy still under way can be there.
+   */
   private deliver(envelope: Envelope): Promise<void> {
     const underway = this.deliveriesUnderway.get(envelope.id);
     if (underway !== undefined) return underway;
-    if (this.seenIds.seen(envelope.id)) return Promise.resolve();
     const delivery = (async () => {
       await this.onEnvelope?.(envelope, this);
       this.seenIds.remember(envelope.id);
