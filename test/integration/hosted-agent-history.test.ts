@@ -14,6 +14,7 @@ import { startTestUpstream, type TestUpstream } from '../helpers/a2a-upstream.js
 import { startTestDaemon, type TestDaemon } from '../helpers/daemons.js';
 import { startTestGateway, type TestGateway } from '../helpers/gateways.js';
 import { ManualPeer } from '../helpers/manual-peer.js';
+import { sseData } from '../helpers/sse-data.js';
 import { until } from '../helpers/until.js';
 
 const daemons: TestDaemon[] = [];
@@ -64,17 +65,9 @@ async function collectSse(daemon: TestDaemon): Promise<{ events: Message[]; wait
   const events: Message[] = [];
   const waiters = new Set<() => void>();
   void (async () => {
-    const reader = resp.body!.getReader();
-    const decoder = new TextDecoder();
-    let buffer = '';
     try {
-      for (;;) {
-        const { done, value } = await reader.read();
-        if (done) return;
-        buffer += decoder.decode(value, { stream: true });
-        const lines = buffer.split('\n');
-        buffer = lines.pop() ?? '';
-        for (const line of lines) if (line.startsWith('data: ')) events.push(JSON.parse(line.slice(6)) as Message);
+      for await (const event of sseData(resp)) {
+        events.push(event as Message);
         for (const wake of [...waiters]) wake();
       }
     } catch {

@@ -6,6 +6,7 @@
 
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { startTestDaemon, type TestDaemon } from '../helpers/daemons.js';
+import { sseData } from '../helpers/sse-data.js';
 import { until } from '../helpers/until.js';
 
 let alice: TestDaemon;
@@ -52,17 +53,7 @@ async function pythonSend(base: string, to: string, text: string, wait: boolean)
 async function* sse(base: string, signal: AbortSignal): AsyncGenerator<Record<string, unknown>> {
   const resp = await fetch(`${base}/v1/messages`, { signal });
   expect(resp.headers.get('content-type')).toContain('text/event-stream');
-  const reader = resp.body!.getReader();
-  const decoder = new TextDecoder();
-  let buffer = '';
-  for (;;) {
-    const { done, value } = await reader.read();
-    if (done) return;
-    buffer += decoder.decode(value, { stream: true });
-    const lines = buffer.split('\n');
-    buffer = lines.pop() ?? '';
-    for (const line of lines) if (line.startsWith('data: ')) yield JSON.parse(line.slice(6)) as Record<string, unknown>;
-  }
+  for await (const event of sseData(resp)) yield event as Record<string, unknown>;
 }
 
 describe('SDK calls against the daemon', () => {
