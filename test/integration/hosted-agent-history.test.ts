@@ -6,11 +6,10 @@
 
 import { existsSync } from 'node:fs';
 import { join } from 'node:path';
-import { PassThrough, Readable } from 'node:stream';
 import { afterEach, describe, expect, it } from 'vitest';
-import { runCli } from '../../src/cli/run-cli.js';
 import type { Envelope } from '../../src/protocol/envelope.js';
 import { startTestUpstream, type TestUpstream } from '../helpers/a2a-upstream.js';
+import { runCliCaptured, type CliRun } from '../helpers/cli-run.js';
 import { startTestDaemon, type TestDaemon } from '../helpers/daemons.js';
 import { startTestGateway, type TestGateway } from '../helpers/gateways.js';
 import { ManualPeer } from '../helpers/manual-peer.js';
@@ -83,16 +82,9 @@ async function collectSse(daemon: TestDaemon): Promise<{ events: Message[]; wait
 }
 
 /** The CLI in-process against the daemon of this process (its toq.pid and state.json name us). */
-async function toq(daemon: TestDaemon, args: string[]): Promise<{ code: number; stdout: string; stderr: string }> {
+async function toq(daemon: TestDaemon, args: string[]): Promise<CliRun> {
   await until(() => (existsSync(join(daemon.dir, 'state.json')) ? true : undefined));
-  const stdout = new PassThrough();
-  const stderr = new PassThrough();
-  let out = '';
-  let err = '';
-  stdout.on('data', (chunk: Buffer) => (out += chunk.toString('utf8')));
-  stderr.on('data', (chunk: Buffer) => (err += chunk.toString('utf8')));
-  const code = await runCli([...args, '--config-dir', daemon.dir], { stdout, stderr, stdin: Readable.from([]), env: { HOME: join(daemon.dir, 'home') }, cwd: daemon.dir });
-  return { code, stdout: out, stderr: err };
+  return runCliCaptured([...args, '--config-dir', daemon.dir], { env: { HOME: join(daemon.dir, 'home') }, cwd: daemon.dir });
 }
 
 describe("hosted agents' history", () => {

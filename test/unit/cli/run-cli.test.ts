@@ -5,10 +5,9 @@
 import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { PassThrough, Readable } from 'node:stream';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
-import { runCli } from '../../../src/cli/run-cli.js';
 import { generateIdentity } from '../../../src/protocol/ed25519.js';
+import { runCliCaptured, type CliRun } from '../../helpers/cli-run.js';
 
 let dir: string;
 
@@ -19,23 +18,13 @@ afterEach(() => {
   rmSync(dir, { recursive: true, force: true });
 });
 
-interface Run {
-  readonly code: number;
-  readonly stdout: string;
-  readonly stderr: string;
+interface Run extends CliRun {
   json(): Record<string, unknown>;
 }
 
 async function toq(args: string[], env: Record<string, string> = {}): Promise<Run> {
-  const stdout = new PassThrough();
-  const stderr = new PassThrough();
-  let out = '';
-  let err = '';
-  stdout.on('data', (chunk: Buffer) => (out += chunk.toString('utf8')));
-  stderr.on('data', (chunk: Buffer) => (err += chunk.toString('utf8')));
-  const stdin = Readable.from([]);
-  const code = await runCli(args, { stdout, stderr, stdin, env: { HOME: join(dir, 'home'), ...env }, cwd: dir });
-  return { code, stdout: out, stderr: err, json: () => JSON.parse(out) as Record<string, unknown> };
+  const run = await runCliCaptured(args, { env: { HOME: join(dir, 'home'), ...env }, cwd: dir });
+  return { ...run, json: () => JSON.parse(run.stdout) as Record<string, unknown> };
 }
 
 const ws = (): string => join(dir, 'ws', '.toq');
