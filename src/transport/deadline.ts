@@ -1,6 +1,6 @@
-// Per-phase deadlines as AbortSignals (STYLE: every phase has its own named timeout).
-// The reason of an expired signal is a TimeoutError naming the phase, so callers match on
-// `code === 'timeout'` and `phase`. Nothing here touches sockets.
+// Per-phase deadlines (STYLE: every phase has its own named timeout): as AbortSignals, or around
+// one promise. The reason of an expired deadline is a TimeoutError naming the phase, so callers
+// match on `code === 'timeout'` and `phase`. Nothing here touches sockets.
 
 import { TimeoutError } from '../protocol/errors.js';
 
@@ -26,37 +26,11 @@ export function phaseSignal(phase: string, ms: number, parent?: AbortSignal): Ab
 }
 
 /**
- * Settles like `promise`, unless `signal` aborts first: then it rejects with `signal.reason`.
- * The promise itself is not cancelled (the caller closes whatever it was waiting on); a late
- * rejection of it is swallowed so it cannot surface as an unhandled rejection.
- */
-export function withDeadline<T>(promise: Promise<T>, signal: AbortSignal): Promise<T> {
-  if (signal.aborted) {
-    promise.catch(() => undefined); // the caller has given up on it; see above
-    return Promise.reject(signal.reason as unknown);
-  }
-  return new Promise<T>((resolve, reject) => {
-    const onAbort = (): void => reject(signal.reason as unknown);
-    signal.addEventListener('abort', onAbort, { once: true });
-    promise.then(
-      (value) => {
-        signal.removeEventListener('abort', onAbort);
-        resolve(value);
-      },
-      (err: unknown) => {
-        signal.removeEventListener('abort', onAbort);
-        reject(err);
-      },
-    );
-  });
-}
-
-/**
  * Settles like `promise`, or rejects with `TimeoutError(phase, ms)` if it has not settled within
- * `ms`. Unlike withDeadline(promise, phaseSignal(...)), whose timer runs to its end, the timer is
- * cleared the moment `promise` settles: for waits made once per message, where a timer left to
- * fire would cost a pending timer and an error (with its stack) for every message. The timer is
- * unref'd, like phaseSignal's.
+ * `ms`. Unlike a phaseSignal, whose timer runs to its end, the timer is cleared the moment
+ * `promise` settles: for waits made once per message, where a timer left to fire would cost a
+ * pending timer and an error (with its stack) for every message. The timer is unref'd, like
+ * phaseSignal's.
  */
 export function settleWithin<T>(promise: Promise<T>, phase: string, ms: number): Promise<T> {
   if (!Number.isFinite(ms) || ms < 0) throw new RangeError(`${phase} timeout must be a finite number >= 0, got ${ms}`);

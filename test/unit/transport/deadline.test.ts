@@ -2,7 +2,7 @@
 // the timers a call leaves behind).
 
 import { afterEach, describe, expect, it, vi } from 'vitest';
-import { phaseSignal, settleWithin, withDeadline } from '../../../src/transport/deadline.js';
+import { phaseSignal, settleWithin } from '../../../src/transport/deadline.js';
 import { TimeoutError } from '../../../src/protocol/errors.js';
 
 function aborted(signal: AbortSignal): Promise<unknown> {
@@ -35,27 +35,6 @@ describe('phaseSignal', () => {
   it('refuses a negative or non-finite timeout', () => {
     expect(() => phaseSignal('peek', -1)).toThrow(RangeError);
     expect(() => phaseSignal('peek', Number.NaN)).toThrow(RangeError);
-  });
-});
-
-describe('withDeadline', () => {
-  it('passes a value through when the promise wins', async () => {
-    await expect(withDeadline(Promise.resolve(42), phaseSignal('ack', 60_000))).resolves.toBe(42);
-  });
-
-  it('passes a rejection through when the promise wins', async () => {
-    const err = new Error('boom');
-    await expect(withDeadline(Promise.reject(err), phaseSignal('ack', 60_000))).rejects.toBe(err);
-  });
-
-  it('rejects with the TimeoutError when the deadline wins', async () => {
-    const never = new Promise<never>(() => undefined);
-    await expect(withDeadline(never, phaseSignal('card', 10))).rejects.toMatchObject({ code: 'timeout', phase: 'card' });
-  });
-
-  it('rejects at once on an already aborted signal', async () => {
-    const reason = new Error('stopped');
-    await expect(withDeadline(Promise.resolve(1), AbortSignal.abort(reason))).rejects.toBe(reason);
   });
 });
 
