@@ -11,6 +11,9 @@ import { randomUUID } from 'node:crypto';
 import { Role, TaskState, type Artifact, type Message, type Part, type Task } from '@a2a-js/sdk';
 import { AgentEvent, type AgentExecutor, type ExecutionEventBus, type RequestContext } from '@a2a-js/sdk/server';
 
+/** The one skill every TCK SUT's card declares for this agent (the same card on every stack). */
+export const TCK_SKILL = { id: 'tck', name: 'TCK Conformance', description: 'Handles TCK conformance test messages', tags: ['tck'] } as const;
+
 /** How long a "test-resubscribe-message-id" task stays working (the TCK's 2 x streaming timeout). */
 export const RESUBSCRIBE_HOLD_MS = 4_000;
 

@@ -21,7 +21,7 @@ import { buildJwks, createCardSigner, JWKS_PATH } from '../../src/a2a/card-signa
 import { GuardedPushNotificationSender, withPushNotifications } from '../../src/a2a/push-notifications.js';
 import { createA2aRequestHandler } from '../../src/a2a/request-handler.js';
 import { openA2aTaskDatabase } from '../../src/a2a/sql-task-store.js';
-import { createTckExecutor, legacyAgentStyleFromEnv } from './sut-executor.js';
+import { createTckExecutor, legacyAgentStyleFromEnv, TCK_SKILL } from './sut-executor.js';
 
 const port = Number(process.argv[2] ?? 9998);
 const host = process.argv[3] ?? '127.0.0.1';
@@ -48,7 +48,7 @@ const card = () =>
         version: '1.0.0',
         jsonRpcUrl: origin + JSON_RPC_PATH,
         restUrl: origin,
-        skills: [{ id: 'tck', name: 'TCK Conformance', description: 'Handles TCK conformance test messages', tags: ['tck'] }],
+        skills: [TCK_SKILL],
         ...auth.cardSecurity,
       }),
     ),

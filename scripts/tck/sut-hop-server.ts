@@ -16,7 +16,7 @@ import { DefaultRequestHandler, InMemoryPushNotificationStore, InMemoryTaskStore
 import { agentCardHandler, jsonRpcHandler, restHandler, UserBuilder } from '@a2a-js/sdk/server/express';
 import { buildAgentCard } from '../../src/a2a/agent-card.js';
 import { startDaemon, type Daemon } from '../../src/daemon/daemon.js';
-import { createTckExecutor, legacyAgentStyleFromEnv } from './sut-executor.js';
+import { createTckExecutor, legacyAgentStyleFromEnv, TCK_SKILL } from './sut-executor.js';
 
 const port = Number(process.argv[2] ?? 9997);
 const host = process.argv[3] ?? '127.0.0.1';
@@ -34,7 +34,7 @@ const card = buildAgentCard({
   version: '1.0.0',
   jsonRpcUrl: `${agentOrigin}/a2a`,
   restUrl: agentOrigin,
-  skills: [{ id: 'tck', name: 'TCK Conformance', description: 'Handles TCK conformance test messages', tags: ['tck'] }],
+  skills: [TCK_SKILL],
   requiresBearer: false,
 });
 const requestHandler = new DefaultRequestHandler(card, new InMemoryTaskStore(), createTckExecutor({ legacyAgent: legacyAgentStyleFromEnv() }), undefined, new InMemoryPushNotificationStore());

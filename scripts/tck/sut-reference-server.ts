@@ -12,7 +12,7 @@ import { agentCardHandler, jsonRpcHandler, restHandler, UserBuilder } from '@a2a
 import { createLegacyAwarePushNotificationSender } from '@a2a-js/sdk/compat/v0_3/server';
 import { buildAgentCard } from '../../src/a2a/agent-card.js';
 import { withPushNotifications } from '../../src/a2a/push-notifications.js';
-import { createTckExecutor, legacyAgentStyleFromEnv } from './sut-executor.js';
+import { createTckExecutor, legacyAgentStyleFromEnv, TCK_SKILL } from './sut-executor.js';
 
 const port = Number(process.argv[2] ?? 9999);
 const host = process.argv[3] ?? '127.0.0.1';
@@ -28,7 +28,7 @@ const card = withPushNotifications(
     version: '1.0.0',
     jsonRpcUrl: `${origin}/a2a`,
     restUrl: origin,
-    skills: [{ id: 'tck', name: 'TCK Conformance', description: 'Handles TCK conformance test messages', tags: ['tck'] }],
+    skills: [TCK_SKILL],
     requiresBearer: false,
   }),
 );
